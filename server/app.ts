@@ -1,0 +1,74 @@
+/**
+ * The Express application: HTTP plumbing around the components' routes.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import { registerAccessRoutes } from './access/routes.js';
+import { resolveApiToken } from './access/service.js';
+import { registerHealthRoutes } from './health/routes.js';
+import { Api } from './platform/api.js';
+import { authenticate } from './platform/auth.js';
+import type { Config } from './platform/config.js';
+import { errorHandler, notFoundHandler } from './platform/http-problem.js';
+import type { Logger } from './platform/logger.js';
+import type { ObjectStorage } from './platform/storage.js';
+
+export interface AppDependencies {
+  config: Config;
+  logger: Logger;
+  storage: ObjectStorage;
+}
+
+const acceptableRequestId = /^[A-Za-z0-9._:-]{1,100}$/;
+
+export function createApp({ config, logger, storage }: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (request, response) => {
+        const incoming = request.headers['x-request-id'];
+        const id =
+          typeof incoming === 'string' && acceptableRequestId.test(incoming)
+            ? incoming
+            : randomUUID();
+        response.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_request, response, error) =>
+        error || response.statusCode >= 500
+          ? 'error'
+          : response.statusCode >= 400
+            ? 'warn'
+            : 'info',
+    }),
+  );
+
+  const router = express.Router();
+  const api = new Api(router, {
+    authenticate: authenticate(resolveApiToken),
+    parseJson: express.json({ limit: config.BODY_LIMIT, strict: true }),
+  });
+  registerHealthRoutes(api, storage);
+  registerAccessRoutes(api);
+
+  const openApiDocument = api.document();
+  app.get('/openapi.json', (_request, response) => {
+    response.json(openApiDocument);
+  });
+  app.use(
+    '/docs',
+    swaggerUi.serve,
+    swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json' } }),
+  );
+  app.use(router);
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

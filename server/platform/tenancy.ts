@@ -1,0 +1,101 @@
+/**
+ * Tenancy by construction: a tenant-owned model gets the `tenantScoped` plugin,
+ * and every query, aggregate and save on it is restricted to the organisation of
+ * the request being served (kept in AsyncLocalStorage by the auth middleware).
+ * A tenant-owned query outside any tenant context is a programming error and
+ * throws, unless it says `{ crossTenant: true }` explicitly (token look-up, bootstrap).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import mongoose, { type Query, type Schema, type Types } from 'mongoose';
+
+interface TenantContext {
+  organisationId: Types.ObjectId;
+}
+
+const tenantStorage = new AsyncLocalStorage<TenantContext>();
+
+export function runInTenant<T>(organisationId: Types.ObjectId, work: () => T): T {
+  return tenantStorage.run({ organisationId }, work);
+}
+
+export function currentTenant(): Types.ObjectId | undefined {
+  return tenantStorage.getStore()?.organisationId;
+}
+
+export class TenancyError extends Error {
+  override name = 'TenancyError';
+}
+
+const scopedQueryOperations: RegExp = new RegExp(
+  `^(${[
+    'countDocuments',
+    'deleteMany',
+    'deleteOne',
+    'distinct',
+    'find',
+    'findOne',
+    'findOneAndDelete',
+    'findOneAndReplace',
+    'findOneAndUpdate',
+    'replaceOne',
+    'updateMany',
+    'updateOne',
+  ].join('|')})$`,
+);
+
+/** Spread into a tenant-owned schema's definition, next to `schema.plugin(tenantScoped)`. */
+export const tenantOwnership = {
+  organisationId: {
+    type: mongoose.Schema.Types.ObjectId,
+    ref: 'Organisation',
+    required: true,
+    immutable: true,
+    index: true,
+  },
+} as const;
+
+export function tenantScoped(schema: Schema): void {
+  if (!schema.path('organisationId')) {
+    throw new TenancyError(
+      'a tenant-scoped schema must spread tenantOwnership into its definition',
+    );
+  }
+
+  schema.pre<Query<unknown, unknown>>(
+    scopedQueryOperations,
+    { document: false, query: true },
+    function scopeQuery() {
+      if ((this.getOptions() as { crossTenant?: boolean }).crossTenant) return;
+      const tenant = currentTenant();
+      if (!tenant) {
+        throw new TenancyError(`tenant-scoped ${this.model.modelName} query outside a tenant`);
+      }
+      this.where({ organisationId: tenant });
+    },
+  );
+
+  schema.pre('aggregate', function scopeAggregate() {
+    if ((this.options as { crossTenant?: boolean }).crossTenant) return;
+    const tenant = currentTenant();
+    if (!tenant) throw new TenancyError('tenant-scoped aggregate outside a tenant');
+    this.pipeline().unshift({ $match: { organisationId: tenant } });
+  });
+
+  schema.pre('validate', function assignTenant() {
+    const tenant = currentTenant();
+    const own = this.get('organisationId') as Types.ObjectId | undefined;
+    if (!own && tenant) this.set('organisationId', tenant);
+    else if (own && tenant && !own.equals(tenant)) {
+      throw new TenancyError('a document cannot be written into another tenant');
+    }
+  });
+
+  schema.pre('insertMany', function assignTenantToMany(next, documents: unknown) {
+    const tenant = currentTenant();
+    const list = (Array.isArray(documents) ? documents : [documents]) as Record<string, unknown>[];
+    for (const document of list) {
+      if (tenant && document.organisationId === undefined) document.organisationId = tenant;
+    }
+    next();
+  });
+}

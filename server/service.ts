@@ -1,0 +1,106 @@
+/**
+ * Starting and stopping the whole service: backends, database, storage, HTTP.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { bootstrapIfEmpty } from './access/service.js';
+import { createApp } from './app.js';
+import type { Config } from './platform/config.js';
+import { connectDatabase, disconnectDatabase } from './platform/db.js';
+import { resolveBackends } from './platform/embedded.js';
+import { createLogger, type Logger } from './platform/logger.js';
+import { ObjectStorage } from './platform/storage.js';
+
+export interface RunningService {
+  url: string;
+  port: number;
+  storage: ObjectStorage;
+  logger: Logger;
+  /** Stops accepting, lets in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), closes everything. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Where the first admin token is shown; stdout by default. */
+  announce?: (text: string) => void;
+}
+
+export async function startService(
+  config: Config,
+  options: StartOptions = {},
+): Promise<RunningService> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const announce = options.announce ?? ((text: string) => process.stdout.write(text));
+  const backends = await resolveBackends(config, logger);
+  const stopBackends = () => Promise.all(backends.started.map((server) => server.stop()));
+  let storage: ObjectStorage | undefined;
+  try {
+    await connectDatabase({
+      uri: backends.mongodbUri,
+      dbName: config.MONGODB_DATABASE,
+      retries: config.MONGODB_CONNECT_RETRIES,
+      logger,
+    });
+    storage = new ObjectStorage(backends.s3);
+    await storage.ping(5000).catch((error: Error) => {
+      logger.warn(
+        { err: error.message },
+        'S3 bucket not reachable at start-up; /readyz will say so',
+      );
+    });
+
+    const bootstrap = await bootstrapIfEmpty(config.BOOTSTRAP_ORGANISATION_NAME);
+    if (bootstrap) {
+      logger.info({ organisation: bootstrap.organisation.name }, 'first organisation created');
+      announce(
+        [
+          '',
+          '================================================================',
+          ` Primo avvio: creato l'ente "${bootstrap.organisation.name}"`,
+          ` Token API dell'amministratore (mostrato una sola volta):`,
+          `   ${bootstrap.token}`,
+          ' Usarlo come: Authorization: Bearer <token>',
+          '================================================================',
+          '',
+        ].join('\n'),
+      );
+    }
+
+    const app = createApp({ config, logger, storage });
+    const server: Server = await new Promise((resolve, reject) => {
+      const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
+      listening.once('error', reject);
+    });
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${config.HOST}:${port}`;
+    logger.info({ url, docs: `${url}/docs` }, 'Sigillo listening');
+
+    const openStorage = storage;
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        logger.info('shutting down: no new connections, finishing requests in flight');
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const forced = setTimeout(() => {
+          logger.warn('shutdown timeout reached, closing remaining connections');
+          server.closeAllConnections();
+        }, config.SHUTDOWN_TIMEOUT_MS);
+        await closed;
+        clearTimeout(forced);
+        await disconnectDatabase();
+        openStorage.destroy();
+        await stopBackends();
+        logger.info('shutdown complete');
+      })();
+      return stopping;
+    };
+    return { url, port, storage: openStorage, logger, stop };
+  } catch (error) {
+    storage?.destroy();
+    await disconnectDatabase().catch(() => undefined);
+    await stopBackends();
+    throw error;
+  }
+}
