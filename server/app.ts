@@ -28,7 +28,12 @@ export function createApp({ config, logger, storage }: AppDependencies): Express
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(helmet());
+  app.use(
+    helmet({
+      // Deployments often sit on plain HTTP behind a TLS proxy or on localhost.
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
   app.use(
     pinoHttp({
       logger,

@@ -82,12 +82,15 @@ export async function startService(
       stopping ??= (async () => {
         logger.info('shutting down: no new connections, finishing requests in flight');
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // A keep-alive connection goes idle only when its in-flight response ends.
+        const sweeper = setInterval(() => server.closeIdleConnections(), 100);
         server.closeIdleConnections();
         const forced = setTimeout(() => {
           logger.warn('shutdown timeout reached, closing remaining connections');
           server.closeAllConnections();
         }, config.SHUTDOWN_TIMEOUT_MS);
         await closed;
+        clearInterval(sweeper);
         clearTimeout(forced);
         await disconnectDatabase();
         openStorage.destroy();

@@ -35,7 +35,7 @@ export const resolveApiToken: TokenResolver = async (tokenHash) => {
     userId: user._id,
     organisationId: token.organisationId,
     tokenId: token._id,
-    roles: user.roles as Role[],
+    roles: user.roles,
     name: user.name,
   } satisfies Principal;
 };

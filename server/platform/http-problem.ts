@@ -89,7 +89,7 @@ export function problemFromZod(error: ZodError, source: string): HttpProblem {
 /** Body-parser errors carry a `type` and a `status`; they are the client's fault. */
 function problemFromBodyParser(error: unknown): HttpProblem | undefined {
   if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
-  const type = (error as { type: unknown }).type;
+  const type = error.type;
   switch (type) {
     case 'entity.parse.failed':
       return HttpProblem.badRequest('Il corpo della richiesta non è JSON valido');

@@ -23,7 +23,15 @@ export const FERRETDB_VERSION = 'v1.24.2';
 /** MinIO publishes no semantic versions, so its module is pinned by pseudo-version. */
 export const MINIO_MODULE_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The folder holding package.json, whether running from sources or from dist/. */
+function findRepoRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${start}`);
+  }
+}
+
+const repoRoot = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
 const ferretDbWrapperDir = path.join(repoRoot, 'scripts', 'servers', 'ferretdb');
 
 export class LocalServerError extends Error {

@@ -90,12 +90,11 @@ export function tenantScoped(schema: Schema): void {
     }
   });
 
-  schema.pre('insertMany', function assignTenantToMany(next, documents: unknown) {
+  schema.pre('insertMany', function assignTenantToMany(documents: unknown) {
     const tenant = currentTenant();
     const list = (Array.isArray(documents) ? documents : [documents]) as Record<string, unknown>[];
     for (const document of list) {
       if (tenant && document.organisationId === undefined) document.organisationId = tenant;
     }
-    next();
   });
 }
