@@ -119,6 +119,7 @@ export async function ensureFerretDbBinary(
   const binary = await ferretDbBinaryPath(cacheDir);
   if (existsSync(binary)) return binary;
   progress(`Building FerretDB ${FERRETDB_VERSION} from its Go module (first run only)…`);
+  await mkdir(cacheDir, { recursive: true });
   const tmpDir = await mkdtemp(path.join(cacheDir, 'build-'));
   try {
     await runBuild('go', ['build', '-trimpath', '-o', path.join(tmpDir, 'ferretdb'), '.'], {
