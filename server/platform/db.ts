@@ -3,7 +3,7 @@
  * a database that is still starting does not kill the service, and gives up with
  * a message naming the server when it stays unreachable.
  */
-import mongoose from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from './logger.js';
 
 export class DatabaseUnavailableError extends Error {
@@ -22,23 +22,26 @@ export interface ConnectOptions {
   logger: Logger;
   /** First back-off delay; doubled each attempt. */
   initialDelayMs?: number;
+  /** The service's models live on mongoose's default connection, used unless another is given. */
+  connection?: Connection;
 }
 
-export async function connectDatabase(options: ConnectOptions): Promise<typeof mongoose> {
+export async function connectDatabase(options: ConnectOptions): Promise<Connection> {
+  const connection = options.connection ?? mongoose.connection;
   mongoose.set('strictQuery', true);
   // Indexes are built explicitly below so that a failure surfaces at start-up.
   mongoose.set('autoIndex', false);
   let delay = options.initialDelayMs ?? 500;
   for (let attempt = 0; ; attempt += 1) {
     try {
-      await mongoose.connect(options.uri, {
+      await connection.openUri(options.uri, {
         dbName: options.dbName,
         serverSelectionTimeoutMS: 3000,
         connectTimeoutMS: 3000,
       });
       break;
     } catch (error) {
-      await mongoose.disconnect().catch(() => undefined);
+      await connection.close().catch(() => undefined);
       if (attempt >= options.retries) {
         throw new DatabaseUnavailableError(
           `MongoDB at ${redactMongoUri(options.uri)} is unreachable after ${attempt + 1} attempts: ${(error as Error).message}`,
@@ -52,12 +55,12 @@ export async function connectDatabase(options: ConnectOptions): Promise<typeof m
       delay = Math.min(delay * 2, 10_000);
     }
   }
-  await ensureIndexes();
+  if (connection === mongoose.connection) await ensureIndexes();
   options.logger.info(
     { uri: redactMongoUri(options.uri), db: options.dbName },
     'MongoDB connected',
   );
-  return mongoose;
+  return connection;
 }
 
 /** Creates the indexes every registered model declares. */
