@@ -8,7 +8,10 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import { registerAccessRoutes } from './access/routes.js';
 import { resolveApiToken } from './access/service.js';
+import { registerDocumentRoutes } from './documents/routes.js';
 import { registerHealthRoutes } from './health/routes.js';
+import { registerTemplateRoutes } from './templates/routes.js';
+import { shippedTemplateInputSchemas } from './templates/service.js';
 import { Api } from './platform/api.js';
 import { authenticate } from './platform/auth.js';
 import type { Config } from './platform/config.js';
@@ -62,10 +65,20 @@ export function createApp({ config, logger, storage }: AppDependencies): Express
   });
   registerHealthRoutes(api, storage);
   registerAccessRoutes(api);
+  registerTemplateRoutes(api);
+  registerDocumentRoutes(api, storage);
 
   const openApiDocument = api.document();
-  app.get('/openapi.json', (_request, response) => {
-    response.json(openApiDocument);
+  app.get('/openapi.json', async (_request, response) => {
+    // Template input schemas change when templates do, so they are read per request.
+    const templateInputs = await shippedTemplateInputSchemas();
+    response.json({
+      ...openApiDocument,
+      components: {
+        ...openApiDocument.components,
+        schemas: { ...openApiDocument.components?.schemas, ...templateInputs },
+      },
+    });
   });
   app.use(
     '/docs',

@@ -2,14 +2,23 @@
  * Starting and stopping the whole service: backends, database, storage, HTTP.
  */
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { bootstrapIfEmpty } from './access/service.js';
 import { createApp } from './app.js';
 import type { Config } from './platform/config.js';
 import { connectDatabase, disconnectDatabase } from './platform/db.js';
 import { resolveBackends } from './platform/embedded.js';
+import { findRepoRoot } from './platform/local-servers.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { ObjectStorage } from './platform/storage.js';
+import { loadShippedTemplates } from './templates/service.js';
+
+const templatesDirectory = path.join(
+  findRepoRoot(path.dirname(fileURLToPath(import.meta.url))),
+  'templates',
+);
 
 export interface RunningService {
   url: string;
@@ -50,6 +59,7 @@ export async function startService(
       );
     });
 
+    await loadShippedTemplates(templatesDirectory, logger);
     const bootstrap = await bootstrapIfEmpty(config.BOOTSTRAP_ORGANISATION_NAME);
     if (bootstrap) {
       logger.info({ organisation: bootstrap.organisation.name }, 'first organisation created');

@@ -4,13 +4,14 @@
  */
 import {
   extendZodWithOpenApi,
-  OpenApiGeneratorV3,
+  OpenApiGeneratorV31,
   OpenAPIRegistry,
 } from '@asteasolutions/zod-to-openapi';
 import type { Request, RequestHandler, Response, Router } from 'express';
+import multer from 'multer';
 import { z, type ZodObject, type ZodType } from 'zod';
 import { requirePrincipal, requireRole, type Principal, type Role } from './auth.js';
-import { problemFromZod } from './http-problem.js';
+import { HttpProblem, problemFromZod } from './http-problem.js';
 
 extendZodWithOpenApi(z);
 
@@ -34,6 +35,14 @@ export const objectIdSchema = z
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type AnyObject = ZodObject;
 
+/** A multipart upload: the named files, each at most `maxFileSize` bytes. */
+export interface UploadSpec {
+  files: { name: string; required: boolean; description: string }[];
+  maxFileSize: number;
+}
+
+export type UploadedFiles = Record<string, Express.Multer.File | undefined>;
+
 export interface ResponseSpec {
   description: string;
   schema?: ZodType;
@@ -54,12 +63,15 @@ export interface RouteSpec<
   params?: P;
   query?: Q;
   body?: B;
+  /** With an upload, `body` validates the multipart text fields. */
+  upload?: UploadSpec;
   responses: Record<number, ResponseSpec>;
   handler: (
     input: {
       params: P extends AnyObject ? z.infer<P> : Record<string, never>;
       query: Q extends AnyObject ? z.infer<Q> : Record<string, never>;
       body: B extends ZodType ? z.infer<B> : undefined;
+      files: UploadedFiles;
       principal: Principal;
     },
     request: Request,
@@ -100,9 +112,9 @@ export class Api {
     defineRoute(this.router, this.registry, this.middleware, spec);
   }
 
-  document(): ReturnType<OpenApiGeneratorV3['generateDocument']> {
-    return new OpenApiGeneratorV3(this.registry.definitions).generateDocument({
-      openapi: '3.0.3',
+  document(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
+    return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
+      openapi: '3.1.0',
       info: {
         title: 'Sigillo API',
         version: '0.1.0',
@@ -152,8 +164,31 @@ function defineRoute<
     request: {
       ...(spec.params ? { params: spec.params } : {}),
       ...(spec.query ? { query: spec.query } : {}),
-      ...(spec.body
+      ...(spec.body && !spec.upload
         ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } }
+        : {}),
+      ...(spec.upload
+        ? {
+            body: {
+              required: true,
+              content: {
+                'multipart/form-data': {
+                  schema: (spec.body instanceof z.ZodObject ? spec.body : z.object({})).extend(
+                    Object.fromEntries(
+                      spec.upload.files.map((file) => [
+                        file.name,
+                        z.string().openapi({
+                          type: 'string',
+                          format: 'binary',
+                          description: file.description,
+                        }),
+                      ]),
+                    ),
+                  ),
+                },
+              },
+            },
+          }
         : {}),
     },
     responses,
@@ -163,7 +198,20 @@ function defineRoute<
   const handlers: RequestHandler[] = [];
   if (spec.access !== 'public') handlers.push(middleware.authenticate);
   if (Array.isArray(spec.access)) handlers.push(requireRole(spec.access));
-  if (spec.body) handlers.push(middleware.parseJson);
+  if (spec.upload) {
+    const upload = spec.upload;
+    handlers.push(
+      multer({
+        storage: multer.memoryStorage(),
+        limits: {
+          fileSize: upload.maxFileSize,
+          files: upload.files.length,
+          fields: 20,
+          fieldSize: 64 * 1024,
+        },
+      }).fields(upload.files.map((file) => ({ name: file.name, maxCount: 1 }))),
+    );
+  } else if (spec.body) handlers.push(middleware.parseJson);
   handlers.push(async (request, response) => {
     const parse = (schema: ZodType | undefined, value: unknown, source: string): unknown => {
       if (!schema) return source === 'body' ? undefined : {};
@@ -171,7 +219,22 @@ function defineRoute<
       if (!result.success) throw problemFromZod(result.error, source);
       return result.data;
     };
+    const files: UploadedFiles = {};
+    if (spec.upload) {
+      const received = (request.files ?? {}) as Record<string, Express.Multer.File[]>;
+      const missing = spec.upload.files.filter(
+        (file) => file.required && !received[file.name]?.[0],
+      );
+      if (missing.length > 0) {
+        throw HttpProblem.badRequest(
+          `File mancanti: ${missing.map((file) => file.name).join(', ')}`,
+          missing.map((file) => ({ name: `files.${file.name}`, reason: 'file obbligatorio' })),
+        );
+      }
+      for (const file of spec.upload.files) files[file.name] = received[file.name]?.[0];
+    }
     const input = {
+      files,
       params: parse(spec.params, request.params, 'params'),
       query: parse(spec.query, request.query, 'query'),
       body: parse(spec.body, request.body, 'body'),

@@ -87,6 +87,20 @@ export function problemFromZod(error: ZodError, source: string): HttpProblem {
 }
 
 /** Body-parser errors carry a `type` and a `status`; they are the client's fault. */
+function problemFromMulter(error: unknown): HttpProblem | undefined {
+  if (!(error instanceof Error) || error.name !== 'MulterError') return undefined;
+  const { code, field } = error as Error & { code: string; field?: string };
+  const name = field ? `files.${field}` : 'files';
+  if (code === 'LIMIT_FILE_SIZE') {
+    return new HttpProblem(413, 'File troppo grande', `Il file ${field ?? ''} supera il limite`, {
+      invalidParams: [{ name, reason: 'file troppo grande' }],
+    });
+  }
+  return HttpProblem.badRequest(`Caricamento non valido (${code}): ${error.message}`, [
+    { name, reason: error.message },
+  ]);
+}
+
 function problemFromBodyParser(error: unknown): HttpProblem | undefined {
   if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
   const type = error.type;
@@ -125,7 +139,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (error instanceof HttpProblem) problem = error;
     else if (error instanceof ZodError) problem = problemFromZod(error, 'body');
     else {
-      const fromParser = problemFromBodyParser(error);
+      const fromParser = problemFromBodyParser(error) ?? problemFromMulter(error);
       if (fromParser) problem = fromParser;
       else {
         (request.log ?? logger).error({ err: error }, 'unhandled error');

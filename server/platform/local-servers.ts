@@ -24,7 +24,7 @@ export const FERRETDB_VERSION = 'v1.24.2';
 export const MINIO_MODULE_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
 
 /** The folder holding package.json, whether running from sources or from dist/. */
-function findRepoRoot(start: string): string {
+export function findRepoRoot(start: string): string {
   for (let dir = start; ; dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, 'package.json'))) return dir;
     if (path.dirname(dir) === dir) throw new Error(`no package.json above ${start}`);

@@ -54,7 +54,31 @@ export const tenantOwnership = {
   },
 } as const;
 
-export function tenantScoped(schema: Schema): void {
+/**
+ * For collections that also hold records shared by every tenant (shipped templates,
+ * the GDPR catalogue): those have `organisationId: null`.
+ */
+export const sharedOrTenantOwnership = {
+  organisationId: {
+    type: mongoose.Schema.Types.ObjectId,
+    ref: 'Organisation',
+    default: null,
+    immutable: true,
+    index: true,
+  },
+} as const;
+
+const readOperations = new Set(['countDocuments', 'distinct', 'find', 'findOne']);
+
+export interface TenantScopeOptions {
+  /**
+   * Reads also see the shared records (`organisationId: null`); writes still reach
+   * only the tenant's own. Shared records are written outside any tenant context.
+   */
+  shared?: boolean;
+}
+
+export function tenantScoped(schema: Schema, options: TenantScopeOptions = {}): void {
   if (!schema.path('organisationId')) {
     throw new TenancyError(
       'a tenant-scoped schema must spread tenantOwnership into its definition',
@@ -70,7 +94,9 @@ export function tenantScoped(schema: Schema): void {
       if (!tenant) {
         throw new TenancyError(`tenant-scoped ${this.model.modelName} query outside a tenant`);
       }
-      this.where({ organisationId: tenant });
+      if (options.shared && readOperations.has((this as unknown as { op?: string }).op ?? '')) {
+        this.where({ organisationId: { $in: [tenant, null] } });
+      } else this.where({ organisationId: tenant });
     },
   );
 
@@ -78,7 +104,9 @@ export function tenantScoped(schema: Schema): void {
     if ((this.options as { crossTenant?: boolean }).crossTenant) return;
     const tenant = currentTenant();
     if (!tenant) throw new TenancyError('tenant-scoped aggregate outside a tenant');
-    this.pipeline().unshift({ $match: { organisationId: tenant } });
+    this.pipeline().unshift({
+      $match: { organisationId: options.shared ? { $in: [tenant, null] } : tenant },
+    });
   });
 
   schema.pre('validate', function assignTenant() {

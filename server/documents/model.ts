@@ -1,0 +1,71 @@
+import mongoose, { type InferSchemaType } from 'mongoose';
+import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
+
+const storedFileSchema = new mongoose.Schema(
+  {
+    key: { type: String, required: true },
+    sha256: { type: String, required: true },
+    size: { type: Number, required: true },
+    contentType: { type: String, required: true },
+    versionId: { type: String, default: null },
+    fileName: { type: String, required: true },
+  },
+  { _id: false },
+);
+
+const signatureAreaSchema = new mongoose.Schema(
+  {
+    id: String,
+    page: Number,
+    x: Number,
+    y: Number,
+    width: Number,
+    height: Number,
+  },
+  { _id: false },
+);
+
+/** A generated document: which template version made it, from which input, and its files. */
+const generatedDocumentSchema = new mongoose.Schema(
+  {
+    ...tenantOwnership,
+    title: { type: String, required: true },
+    documentType: { type: String, required: true },
+    template: {
+      id: { type: mongoose.Schema.Types.ObjectId, ref: 'TemplateVersion', required: true },
+      key: { type: String, required: true },
+      version: { type: Number, required: true },
+    },
+    /**
+     * The input exactly as validated, as JSON text, so the document can be
+     * reproduced (FerretDB v1 refuses `$`-prefixed field names inside documents).
+     */
+    input: { type: String, required: true },
+    pdf: { type: storedFileSchema, required: true },
+    docx: { type: storedFileSchema, required: true },
+    pageCount: { type: Number, required: true },
+    signatureAreas: { type: [signatureAreaSchema], default: [] },
+    author: {
+      userId: { type: mongoose.Schema.Types.ObjectId, ref: 'User', required: true },
+      name: { type: String, required: true },
+    },
+  },
+  {
+    timestamps: true,
+    minimize: false,
+    toJSON: {
+      virtuals: true,
+      versionKey: false,
+      transform: (_document, returned: Record<string, unknown>) => {
+        delete returned._id;
+        returned.input = JSON.parse(returned.input as string) as unknown;
+        return returned;
+      },
+    },
+  },
+);
+generatedDocumentSchema.plugin(tenantScoped);
+generatedDocumentSchema.index({ organisationId: 1, createdAt: -1 });
+
+export type GeneratedDocumentRecord = InferSchemaType<typeof generatedDocumentSchema>;
+export const GeneratedDocument = mongoose.model('GeneratedDocument', generatedDocumentSchema);

@@ -1,0 +1,63 @@
+/**
+ * The one path every document takes: template + data → markup → document model
+ * → DOCX and PDF. A new document type is a template and a schema, never code here.
+ */
+import { HttpProblem } from '../platform/http-problem.js';
+import type { TemplateVersionDocument } from '../templates/model.js';
+import type { DocumentModel } from './document-model.js';
+import { MarkupError, parseMarkup } from './markup.js';
+import { renderDocx } from './render-docx.js';
+import { renderPdf } from './render-pdf.js';
+import { renderTemplate, TemplateError } from './template-engine.js';
+
+export interface TemplateContext {
+  /** The ente the document is issued by. */
+  ente: { nome: string; tipo: string };
+}
+
+export interface RenderedDocument {
+  model: DocumentModel;
+  docx: Buffer;
+  pdf: Awaited<ReturnType<typeof renderPdf>>;
+}
+
+/** Template and data to the document model; template faults become 422 problems. */
+export function buildDocumentModel(
+  template: Pick<TemplateVersionDocument, 'key' | 'version' | 'source'>,
+  data: Record<string, unknown>,
+  context: TemplateContext,
+): DocumentModel {
+  try {
+    const markup = renderTemplate(template.source, { ...data, ...context });
+    return parseMarkup(markup);
+  } catch (error) {
+    if (error instanceof TemplateError || error instanceof MarkupError) {
+      throw new HttpProblem(
+        422,
+        'Il modello non ha prodotto un documento valido',
+        `Modello ${template.key} versione ${template.version}: ${error.message}`,
+      );
+    }
+    throw error;
+  }
+}
+
+export async function renderDocument(
+  template: Pick<TemplateVersionDocument, 'key' | 'version' | 'source'>,
+  data: Record<string, unknown>,
+  context: TemplateContext,
+): Promise<RenderedDocument> {
+  const model = buildDocumentModel(template, data, context);
+  const [docx, pdf] = await Promise.all([renderDocx(model), renderPdf(model)]);
+  return { model, docx, pdf };
+}
+
+/** A file name Italian users can read, safe on every file system. */
+export function readableFileName(title: string, extension: 'pdf' | 'docx'): string {
+  const cleaned = title
+    .replace(/[\\/:*?"<>|\p{Cc}]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 150);
+  return `${cleaned || 'documento'}.${extension}`;
+}

@@ -1,0 +1,84 @@
+import mongoose, { type Types } from 'mongoose';
+import type { Principal } from '../platform/auth.js';
+import { HttpProblem } from '../platform/http-problem.js';
+import type { ObjectStorage, StoredObject } from '../platform/storage.js';
+import { Organisation } from '../organisations/model.js';
+import { findTemplate, validateTemplateInput } from '../templates/service.js';
+import { GeneratedDocument } from './model.js';
+import { readableFileName, renderDocument, type TemplateContext } from './pipeline.js';
+
+const contentTypes = {
+  pdf: 'application/pdf',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+} as const;
+
+export async function templateContextFor(organisationId: Types.ObjectId): Promise<TemplateContext> {
+  const organisation = await Organisation.findById(organisationId);
+  if (!organisation) throw HttpProblem.notFound('Ente non trovato');
+  return { ente: { nome: organisation.name, tipo: organisation.kind } };
+}
+
+/**
+ * Renders, stores and records a document. The record is written last: a failure
+ * before it leaves no record, and the objects already stored are removed.
+ */
+export async function generateDocument(input: {
+  templateKey: string;
+  version?: number;
+  data: Record<string, unknown>;
+  principal: Principal;
+  storage: ObjectStorage;
+}) {
+  const template = await findTemplate(input.templateKey, input.version);
+  validateTemplateInput(template, input.data);
+  const rendered = await renderDocument(
+    template,
+    input.data,
+    await templateContextFor(input.principal.organisationId),
+  );
+  const documentId = new mongoose.Types.ObjectId();
+  const prefix = `organisations/${input.principal.organisationId.toString()}/documents/${documentId.toString()}`;
+  const title = rendered.model.metadata.title;
+  const stored: StoredObject[] = [];
+  try {
+    const puts = await Promise.allSettled([
+      input.storage.put(`${prefix}/documento.pdf`, rendered.pdf.bytes, contentTypes.pdf),
+      input.storage.put(`${prefix}/documento.docx`, rendered.docx, contentTypes.docx),
+    ]);
+    for (const put of puts) if (put.status === 'fulfilled') stored.push(put.value);
+    const failedPut = puts.find((put) => put.status === 'rejected');
+    if (failedPut) throw failedPut.reason;
+    const [pdf, docx] = stored as [StoredObject, StoredObject];
+    return await GeneratedDocument.create({
+      _id: documentId,
+      title,
+      documentType: template.documentType,
+      template: { id: template._id, key: template.key, version: template.version },
+      input: JSON.stringify(input.data),
+      pdf: { ...pdf, versionId: pdf.versionId ?? null, fileName: readableFileName(title, 'pdf') },
+      docx: {
+        ...docx,
+        versionId: docx.versionId ?? null,
+        fileName: readableFileName(title, 'docx'),
+      },
+      pageCount: rendered.pdf.pageCount,
+      signatureAreas: rendered.pdf.signatureAreas,
+      author: { userId: input.principal.userId, name: input.principal.name },
+    });
+  } catch (error) {
+    await Promise.all(
+      stored.map((object) =>
+        input.storage.delete(object.key, object.versionId).catch(() => undefined),
+      ),
+    );
+    throw error;
+  }
+}
+
+export async function findDocument(documentId: string) {
+  const document = await GeneratedDocument.findById(documentId);
+  if (!document) throw HttpProblem.notFound(`Documento ${documentId} non trovato`);
+  return document;
+}
+
+export { contentTypes };
