@@ -8,6 +8,7 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import { registerAccessRoutes } from './access/routes.js';
 import { resolveApiToken } from './access/service.js';
+import type { ModelRenderer } from './documents/render-pool.js';
 import { registerDocumentRoutes } from './documents/routes.js';
 import { registerHealthRoutes } from './health/routes.js';
 import { registerTemplateRoutes } from './templates/routes.js';
@@ -23,11 +24,12 @@ export interface AppDependencies {
   config: Config;
   logger: Logger;
   storage: ObjectStorage;
+  render: ModelRenderer;
 }
 
 const acceptableRequestId = /^[A-Za-z0-9._:-]{1,100}$/;
 
-export function createApp({ config, logger, storage }: AppDependencies): Express {
+export function createApp({ config, logger, storage, render }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -65,8 +67,8 @@ export function createApp({ config, logger, storage }: AppDependencies): Express
   });
   registerHealthRoutes(api, storage);
   registerAccessRoutes(api);
-  registerTemplateRoutes(api);
-  registerDocumentRoutes(api, storage);
+  registerTemplateRoutes(api, render);
+  registerDocumentRoutes(api, storage, render);
 
   const openApiDocument = api.document();
   app.get('/openapi.json', async (_request, response) => {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { bootstrapIfEmpty } from './access/service.js';
 import { createApp } from './app.js';
+import { RenderPool } from './documents/render-pool.js';
 import type { Config } from './platform/config.js';
 import { connectDatabase, disconnectDatabase } from './platform/db.js';
 import { resolveBackends } from './platform/embedded.js';
@@ -44,6 +45,7 @@ export async function startService(
   const backends = await resolveBackends(config, logger);
   const stopBackends = () => Promise.all(backends.started.map((server) => server.stop()));
   let storage: ObjectStorage | undefined;
+  let renderPool: RenderPool | undefined;
   try {
     await connectDatabase({
       uri: backends.mongodbUri,
@@ -77,7 +79,8 @@ export async function startService(
       );
     }
 
-    const app = createApp({ config, logger, storage });
+    renderPool = new RenderPool(config.RENDER_THREADS);
+    const app = createApp({ config, logger, storage, render: renderPool.render });
     const server: Server = await new Promise((resolve, reject) => {
       const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
       listening.once('error', reject);
@@ -87,6 +90,7 @@ export async function startService(
     logger.info({ url, docs: `${url}/docs` }, 'Sigillo listening');
 
     const openStorage = storage;
+    const openPool = renderPool;
     let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {
@@ -103,6 +107,7 @@ export async function startService(
         clearInterval(sweeper);
         clearTimeout(forced);
         await disconnectDatabase();
+        await openPool.destroy();
         openStorage.destroy();
         await stopBackends();
         logger.info('shutdown complete');
@@ -112,6 +117,7 @@ export async function startService(
     return { url, port, storage: openStorage, logger, stop };
   } catch (error) {
     storage?.destroy();
+    await renderPool?.destroy();
     await disconnectDatabase().catch(() => undefined);
     await stopBackends();
     throw error;

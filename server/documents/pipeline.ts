@@ -6,8 +6,8 @@ import { HttpProblem } from '../platform/http-problem.js';
 import type { TemplateVersionDocument } from '../templates/model.js';
 import type { DocumentModel } from './document-model.js';
 import { MarkupError, parseMarkup } from './markup.js';
-import { renderDocx } from './render-docx.js';
-import { renderPdf } from './render-pdf.js';
+import type { RenderedFiles } from './render-both.js';
+import type { ModelRenderer } from './render-pool.js';
 import { renderTemplate, TemplateError } from './template-engine.js';
 
 export interface TemplateContext {
@@ -15,10 +15,8 @@ export interface TemplateContext {
   ente: { nome: string; tipo: string };
 }
 
-export interface RenderedDocument {
+export interface RenderedDocument extends RenderedFiles {
   model: DocumentModel;
-  docx: Buffer;
-  pdf: Awaited<ReturnType<typeof renderPdf>>;
 }
 
 /** Template and data to the document model; template faults become 422 problems. */
@@ -46,10 +44,10 @@ export async function renderDocument(
   template: Pick<TemplateVersionDocument, 'key' | 'version' | 'source'>,
   data: Record<string, unknown>,
   context: TemplateContext,
+  render: ModelRenderer,
 ): Promise<RenderedDocument> {
   const model = buildDocumentModel(template, data, context);
-  const [docx, pdf] = await Promise.all([renderDocx(model), renderPdf(model)]);
-  return { model, docx, pdf };
+  return { model, ...(await render(model)) };
 }
 
 /** A file name Italian users can read, safe on every file system. */

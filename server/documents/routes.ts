@@ -4,6 +4,7 @@ import { HttpProblem } from '../platform/http-problem.js';
 import { IntegrityError, type ObjectStorage } from '../platform/storage.js';
 import { templateKeySchema } from '../templates/service.js';
 import { GeneratedDocument } from './model.js';
+import type { ModelRenderer } from './render-pool.js';
 import { findDocument, generateDocument } from './service.js';
 
 const allRoles = ['admin', 'segreteria', 'procurement', 'legal', 'dpo'] as const;
@@ -52,7 +53,11 @@ function present(document: StoredDocument) {
 
 const documentIdParams = z.object({ documentId: objectIdSchema });
 
-export function registerDocumentRoutes(api: Api, storage: ObjectStorage): void {
+export function registerDocumentRoutes(
+  api: Api,
+  storage: ObjectStorage,
+  render: ModelRenderer,
+): void {
   api.route({
     method: 'post',
     path: '/api/v1/documents',
@@ -79,6 +84,7 @@ export function registerDocumentRoutes(api: Api, storage: ObjectStorage): void {
         data: body.data,
         principal,
         storage,
+        render,
       });
       response.status(201).location(`/api/v1/documents/${document.id}`).json(present(document));
     },

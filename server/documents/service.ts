@@ -6,6 +6,7 @@ import { Organisation } from '../organisations/model.js';
 import { findTemplate, validateTemplateInput } from '../templates/service.js';
 import { GeneratedDocument } from './model.js';
 import { readableFileName, renderDocument, type TemplateContext } from './pipeline.js';
+import type { ModelRenderer } from './render-pool.js';
 
 const contentTypes = {
   pdf: 'application/pdf',
@@ -28,6 +29,7 @@ export async function generateDocument(input: {
   data: Record<string, unknown>;
   principal: Principal;
   storage: ObjectStorage;
+  render: ModelRenderer;
 }) {
   const template = await findTemplate(input.templateKey, input.version);
   validateTemplateInput(template, input.data);
@@ -35,6 +37,7 @@ export async function generateDocument(input: {
     template,
     input.data,
     await templateContextFor(input.principal.organisationId),
+    input.render,
   );
   const documentId = new mongoose.Types.ObjectId();
   const prefix = `organisations/${input.principal.organisationId.toString()}/documents/${documentId.toString()}`;

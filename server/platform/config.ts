@@ -2,6 +2,7 @@
  * Configuration from the environment (and an optional `.env`), validated once at start-up.
  * Every option is listed in the README's configuration table.
  */
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { ConnectionString } from 'mongodb-connection-string-url';
@@ -83,6 +84,7 @@ export const configSchema = z
         .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as 100kb or 1mb')
         .default('1mb'),
     ),
+    RENDER_THREADS: z.preprocess(emptyAsUndefined, integer(0, 64).default(availableParallelism())),
     SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, integer(0, 600_000).default(10_000)),
     SIGILLO_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('var')),
     BOOTSTRAP_ORGANISATION_NAME: z.preprocess(

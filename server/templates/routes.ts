@@ -6,6 +6,7 @@ import type { TemplateVersionDocument } from './model.js';
 import { documentTypes } from './model.js';
 import { buildDocumentModel } from '../documents/pipeline.js';
 import { renderPdf } from '../documents/render-pdf.js';
+import type { ModelRenderer } from '../documents/render-pool.js';
 import { templateContextFor } from '../documents/service.js';
 import {
   compileInputSchema,
@@ -50,7 +51,7 @@ const versionQuery = z.object({
   version: z.coerce.number().int().min(1, 'la versione parte da 1').optional(),
 });
 
-export function registerTemplateRoutes(api: Api): void {
+export function registerTemplateRoutes(api: Api, render: ModelRenderer): void {
   api.route({
     method: 'get',
     path: '/api/v1/templates',
@@ -157,7 +158,7 @@ export function registerTemplateRoutes(api: Api): void {
       const template = await findTemplate(params.key, query.version);
       validateTemplateInput(template, body.data);
       const model = buildDocumentModel(template, body.data, await templateContextFor(principal.organisationId));
-      const pdf = await renderPdf(model);
+      const { pdf } = await render(model);
       response
         .status(200)
         .type('application/pdf')
