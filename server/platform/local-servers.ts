@@ -414,15 +414,20 @@ export async function startMinio(options: MinioOptions): Promise<RunningMinio> {
     credentials,
   });
   try {
-    await client.send(new CreateBucketCommand({ Bucket: options.bucket })).catch((error) => {
-      if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
-    });
+    // Bounded: a start that cannot finish must fail with a message, never hang.
+    const bounded = () => ({ abortSignal: AbortSignal.timeout(10_000) });
+    await client
+      .send(new CreateBucketCommand({ Bucket: options.bucket }), bounded())
+      .catch((error) => {
+        if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
+      });
     if (options.versioning ?? true) {
       await client.send(
         new PutBucketVersioningCommand({
           Bucket: options.bucket,
           VersioningConfiguration: { Status: 'Enabled' },
         }),
+        bounded(),
       );
     }
   } catch (error) {

@@ -163,14 +163,40 @@ export async function saveTemplateVersion(input: {
  * The version a tenant gets for a key: its own upload if it has one, else the
  * shipped template; the latest unless a version is asked for.
  */
+/** Template versions never change once saved, so a version read once is kept. */
+const versionCache = new Map<string, TemplateVersionDocument>();
+const versionCacheSize = 256;
+
+async function templateVersionById(id: Types.ObjectId): Promise<TemplateVersionDocument | null> {
+  const cached = versionCache.get(id.toString());
+  if (cached) return cached;
+  const found = await TemplateVersion.findById(id);
+  if (found) {
+    if (versionCache.size >= versionCacheSize) {
+      const oldest = versionCache.keys().next();
+      if (!oldest.done) versionCache.delete(oldest.value);
+    }
+    versionCache.set(id.toString(), found);
+  }
+  return found;
+}
+
+/**
+ * The version a tenant gets for a key: its own upload if it has one, else the
+ * shipped template; the latest unless a version is asked for.
+ */
 export async function findTemplate(key: string, version?: number) {
   const tenant = currentTenant();
-  const candidates = await TemplateVersion.find({
-    key,
-    ...(version === undefined ? {} : { version }),
-  }).sort({ version: -1 });
+  // Only identities are read here; the sources come from the cache.
+  const candidates = await TemplateVersion.find(
+    { key, ...(version === undefined ? {} : { version }) },
+    { _id: 1, organisationId: 1, version: 1 },
+  )
+    .sort({ version: -1 })
+    .lean();
   const own = candidates.find((candidate) => tenant && candidate.organisationId?.equals(tenant));
-  const found = own ?? candidates.find((candidate) => candidate.organisationId === null);
+  const chosen = own ?? candidates.find((candidate) => candidate.organisationId === null);
+  const found = chosen ? await templateVersionById(chosen._id) : null;
   if (!found) {
     throw HttpProblem.notFound(
       version === undefined
