@@ -11,6 +11,7 @@ import { resolveApiToken } from './access/service.js';
 import type { ModelRenderer } from './documents/render-pool.js';
 import { registerDocumentRoutes } from './documents/routes.js';
 import { registerHealthRoutes } from './health/routes.js';
+import { registerRegulationRoutes } from './regulations/routes.js';
 import { registerTemplateRoutes } from './templates/routes.js';
 import { shippedTemplateInputSchemas } from './templates/service.js';
 import { Api } from './platform/api.js';
@@ -69,6 +70,7 @@ export function createApp({ config, logger, storage, render }: AppDependencies):
   registerAccessRoutes(api);
   registerTemplateRoutes(api, render);
   registerDocumentRoutes(api, storage, render);
+  registerRegulationRoutes(api);
 
   const openApiDocument = api.document();
   app.get('/openapi.json', async (_request, response) => {

@@ -14,12 +14,10 @@ import { resolveBackends } from './platform/embedded.js';
 import { findRepoRoot } from './platform/local-servers.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { ObjectStorage } from './platform/storage.js';
+import { loadShippedRegulations } from './regulations/service.js';
 import { loadShippedTemplates } from './templates/service.js';
 
-const templatesDirectory = path.join(
-  findRepoRoot(path.dirname(fileURLToPath(import.meta.url))),
-  'templates',
-);
+const repoRoot = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
 
 export interface RunningService {
   url: string;
@@ -61,7 +59,8 @@ export async function startService(
       );
     });
 
-    await loadShippedTemplates(templatesDirectory, logger);
+    await loadShippedTemplates(path.join(repoRoot, 'templates'), logger);
+    await loadShippedRegulations(path.join(repoRoot, 'data'), logger);
     const bootstrap = await bootstrapIfEmpty(config.BOOTSTRAP_ORGANISATION_NAME);
     if (bootstrap) {
       logger.info({ organisation: bootstrap.organisation.name }, 'first organisation created');
