@@ -3,6 +3,7 @@
  * → DOCX and PDF. A new document type is a template and a schema, never code here.
  */
 import { HttpProblem } from '../platform/http-problem.js';
+import type { RegolamentoContext } from '../regulations/service.js';
 import type { TemplateVersionDocument } from '../templates/model.js';
 import type { DocumentModel } from './document-model.js';
 import { MarkupError, parseMarkup } from './markup.js';
@@ -13,6 +14,7 @@ import { renderTemplate, TemplateError } from './template-engine.js';
 export interface TemplateContext {
   /** The ente the document is issued by. */
   ente: { nome: string; tipo: string };
+  regolamentoEnte?: RegolamentoContext;
 }
 
 export interface RenderedDocument extends RenderedFiles {

@@ -3,6 +3,7 @@ import type { Principal } from '../platform/auth.js';
 import { HttpProblem } from '../platform/http-problem.js';
 import type { ObjectStorage, StoredObject } from '../platform/storage.js';
 import { Organisation } from '../organisations/model.js';
+import { regolamentoContext } from '../regulations/service.js';
 import { findTemplate, validateTemplateInput } from '../templates/service.js';
 import { GeneratedDocument } from './model.js';
 import { readableFileName, renderDocument, type TemplateContext } from './pipeline.js';
@@ -16,7 +17,13 @@ const contentTypes = {
 export async function templateContextFor(organisationId: Types.ObjectId): Promise<TemplateContext> {
   const organisation = await Organisation.findById(organisationId);
   if (!organisation) throw HttpProblem.notFound('Ente non trovato');
-  return { ente: { nome: organisation.name, tipo: organisation.kind } };
+  // The ente's own regolamento, when it has chosen one, feeds citations and task lists.
+  const regolamentoKey = organisation.get('regolamentoKey') as string | null | undefined;
+  const regolamentoEnte = regolamentoKey ? await regolamentoContext(regolamentoKey) : undefined;
+  return {
+    ente: { nome: organisation.name, tipo: organisation.kind },
+    ...(regolamentoEnte ? { regolamentoEnte } : {}),
+  };
 }
 
 /**

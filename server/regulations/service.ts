@@ -5,8 +5,16 @@ import type { Types } from 'mongoose';
 import { z } from 'zod';
 import { HttpProblem } from '../platform/http-problem.js';
 import type { Logger } from '../platform/logger.js';
+import { currentTenant } from '../platform/tenancy.js';
 import { Regulation, RegulationArticle } from './model.js';
-import { parseRegulation, type ParsedArticle, type ParsedRegulation } from './parser.js';
+import {
+  articleText,
+  parseRegulation,
+  pointsOf,
+  type Comma,
+  type ParsedArticle,
+  type ParsedRegulation,
+} from './parser.js';
 
 /** Lower case without accents, so that "liberta" finds "libertà". */
 export function searchable(text: string): string {
@@ -225,4 +233,63 @@ export async function searchArticles(query: {
       title: byId.get(article.regulationId.toString())?.title,
     },
   }));
+}
+
+/** The ente's regolamento as templates see it: `regolamentoEnte.articoli["5"].commi["2"].punti`. */
+export interface RegolamentoContext {
+  chiave: string;
+  titolo: string;
+  approvatoCon: string | null;
+  articoli: Record<
+    string,
+    {
+      numero: string;
+      titolo: string | null;
+      testo: string;
+      commi: Record<string, { testo: string; punti: string[] }>;
+    }
+  >;
+}
+
+/** Regulation versions never change, so their template view is built once. */
+const regolamentoContexts = new Map<string, RegolamentoContext>();
+
+export async function regolamentoContext(key: string): Promise<RegolamentoContext | undefined> {
+  const tenant = currentTenant();
+  const candidates = await Regulation.find({ key, status: 'in-force' });
+  const chosen =
+    candidates.find((candidate) => tenant && candidate.organisationId?.equals(tenant)) ??
+    candidates.find((candidate) => candidate.organisationId === null);
+  if (!chosen) return undefined;
+  const cached = regolamentoContexts.get(chosen.id as string);
+  if (cached) return cached;
+  const articles = await RegulationArticle.find({ regulationId: chosen._id }).sort({ position: 1 });
+  const articoli: RegolamentoContext['articoli'] = {};
+  for (const stored of articles) {
+    const article = { number: stored.number, commi: JSON.parse(stored.commi) as Comma[] };
+    // A second article with the same number (Calderara's two "Art. 41") is "41#2".
+    const name = stored.occurrence > 1 ? `${stored.number}#${stored.occurrence}` : stored.number;
+    const commi: RegolamentoContext['articoli'][string]['commi'] = {};
+    for (const comma of article.commi) {
+      if (!comma.number || comma.number in commi) continue;
+      commi[comma.number] = {
+        testo: articleText(article, { comma: comma.number }),
+        punti: pointsOf(article, comma.number),
+      };
+    }
+    articoli[name] = {
+      numero: stored.number,
+      titolo: stored.title ?? null,
+      testo: articleText(article),
+      commi,
+    };
+  }
+  const context = {
+    chiave: chosen.key,
+    titolo: chosen.title,
+    approvatoCon: chosen.approvedBy ?? null,
+    articoli,
+  };
+  regolamentoContexts.set(chosen.id as string, context);
+  return context;
 }
