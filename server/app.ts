@@ -11,6 +11,8 @@ import { resolveApiToken } from './access/service.js';
 import type { ModelRenderer } from './documents/render-pool.js';
 import { registerDocumentRoutes } from './documents/routes.js';
 import { registerHealthRoutes } from './health/routes.js';
+import { registerProcessingRoutes } from './processing/routes.js';
+import { registerOrganisationRoutes } from './organisations/routes.js';
 import { registerRegulationRoutes } from './regulations/routes.js';
 import { registerTemplateRoutes } from './templates/routes.js';
 import { shippedTemplateInputSchemas } from './templates/service.js';
@@ -71,6 +73,8 @@ export function createApp({ config, logger, storage, render }: AppDependencies):
   registerTemplateRoutes(api, render);
   registerDocumentRoutes(api, storage, render);
   registerRegulationRoutes(api);
+  registerProcessingRoutes(api);
+  registerOrganisationRoutes(api, storage);
 
   const openApiDocument = api.document();
   app.get('/openapi.json', async (_request, response) => {

@@ -65,12 +65,9 @@ export class MeasuredFont {
     this.underlineOffset = -font.underlinePosition / font.unitsPerEm;
     this.underlineThickness = font.underlineThickness / font.unitsPerEm;
     this.replacement = font.hasGlyphForCodePoint(0xfffd) ? '\ufffd' : '?';
-    // fontkit keeps one glyph object per glyph id, with the code points of
-    // whoever created it first, and pdf-lib writes the ToUnicode map from
-    // them. A subset creates the components of a composite (the E of È)
-    // without code points, and every later E of the process would then come
-    // out of text extraction as nothing. Creating every mapped glyph up
-    // front, in code point order, gives each its character once and for all.
+    // Filled once per process, so that no render pays for fontkit's glyph
+    // lookups. (render-pdf.ts writes the ToUnicode maps from the characters
+    // drawn, so fontkit's per-glyph code points no longer matter.)
     for (const codePoint of [...font.characterSet].sort((a, b) => a - b)) {
       const glyph = font.glyphForCodePoint(codePoint);
       if (glyph.id === 0) continue;
@@ -133,17 +130,21 @@ export class MeasuredFont {
       // Control characters are exactly what this pattern is meant to remove.
       // eslint-disable-next-line no-control-regex
       .replace(/[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2060\ufeff]/g, '');
-    let result = '';
-    let changed = false;
-    for (const char of cleaned) {
-      if (this.advance(char.codePointAt(0) as number) === MISSING) {
-        result += this.replacement;
-        changed = true;
-      } else {
-        result += char;
-      }
+    // Text is nearly always all drawable: check first, and only then build a copy.
+    for (let i = 0; i < cleaned.length; i++) {
+      const code = cleaned.codePointAt(i) as number;
+      if (code > 0xffff) i++;
+      if (this.advance(code) === MISSING) return this.replaceMissing(cleaned);
     }
-    return changed ? result : cleaned;
+    return cleaned;
+  }
+
+  private replaceMissing(text: string): string {
+    let result = '';
+    for (const char of text) {
+      result += this.advance(char.codePointAt(0) as number) === MISSING ? this.replacement : char;
+    }
+    return result;
   }
 }
 
@@ -315,68 +316,85 @@ interface SpaceToken {
 
 type Token = WordToken | SpaceToken | { kind: 'break' };
 
-/** Runs to words, collapsible spaces and forced breaks; a word may mix styles ("Rossi,"). */
-function tokenize(runs: Inline[], style: TextStyle, ctx: LayoutContext): Token[] {
-  const tokens: Token[] = [];
-  let fragments: Fragment[] = [];
-  let width = 0;
+/**
+ * Builds the tokens of one paragraph. A class rather than closures: the
+ * service runs under tsx, whose esbuild wraps every named closure in a
+ * __name() call costing a property definition each time it is created, and
+ * these ran once per paragraph.
+ */
+class Tokenizer {
+  readonly tokens: Token[] = [];
+  private fragments: Fragment[] = [];
+  private width = 0;
 
-  const flush = () => {
-    if (fragments.length === 0) return;
-    tokens.push({ kind: 'word', fragments, width });
-    fragments = [];
-    width = 0;
-  };
-  const addText = (text: string, fs: FontStyle, underline: boolean, field?: PageField['kind']) => {
-    const w = ctx.fonts[fs].width(text, style.size);
-    const last = fragments[fragments.length - 1];
+  constructor(
+    private readonly fonts: FontSet,
+    private readonly size: number,
+  ) {}
+
+  flush(): void {
+    if (this.fragments.length === 0) return;
+    this.tokens.push({ kind: 'word', fragments: this.fragments, width: this.width });
+    this.fragments = [];
+    this.width = 0;
+  }
+
+  text(text: string, fs: FontStyle, underline: boolean, field?: PageField['kind']): void {
+    const w = this.fonts[fs].width(text, this.size);
+    const last = this.fragments[this.fragments.length - 1];
     if (last && !field && !last.field && last.style === fs && last.underline === underline) {
       last.text += text;
       last.width += w;
     } else {
-      fragments.push(
+      this.fragments.push(
         field
           ? { text, style: fs, underline, width: w, field }
           : { text, style: fs, underline, width: w },
       );
     }
-    width += w;
-  };
-  const addSpace = (fs: FontStyle, underline: boolean) => {
-    flush();
+    this.width += w;
+  }
+
+  space(fs: FontStyle, underline: boolean): void {
+    this.flush();
     // Spaces collapse, and vanish at the start of a line, as in HTML.
-    if (tokens[tokens.length - 1]?.kind !== 'word') return;
-    tokens.push({
+    if (this.tokens[this.tokens.length - 1]?.kind !== 'word') return;
+    this.tokens.push({
       kind: 'space',
       style: fs,
       underline,
-      width: ctx.fonts[fs].width(' ', style.size),
+      width: this.fonts[fs].width(' ', this.size),
     });
-  };
+  }
+}
 
+/** Runs to words, collapsible spaces and forced breaks; a word may mix styles ("Rossi,"). */
+function tokenize(runs: Inline[], style: TextStyle, ctx: LayoutContext): Token[] {
+  const tokenizer = new Tokenizer(ctx.fonts, style.size);
   for (const run of runs) {
     if (run.kind === 'lineBreak') {
-      flush();
-      tokens.push({ kind: 'break' });
+      tokenizer.flush();
+      tokenizer.tokens.push({ kind: 'break' });
       continue;
     }
     const fs = fontStyle(style.bold || run.bold, style.italic || run.italic);
     if (run.kind === 'text') {
       const parts = ctx.fonts[fs].prepare(run.text).split(' ');
-      parts.forEach((part, index) => {
-        if (index > 0) addSpace(fs, run.underline);
-        if (part) addText(part, fs, run.underline);
-      });
+      for (let index = 0; index < parts.length; index++) {
+        if (index > 0) tokenizer.space(fs, run.underline);
+        const part = parts[index] as string;
+        if (part) tokenizer.text(part, fs, run.underline);
+      }
     } else if (ctx.fields.kind === 'known') {
       const value = run.kind === 'pageNumber' ? ctx.fields.pageNumber : ctx.fields.pageCount;
-      addText(String(value), fs, run.underline);
+      tokenizer.text(String(value), fs, run.underline);
     } else {
       // DejaVu digits share one advance width, so zeros reserve the exact room.
-      addText('0'.repeat(ctx.fields.digits), fs, run.underline, run.kind);
+      tokenizer.text('0'.repeat(ctx.fields.digits), fs, run.underline, run.kind);
     }
   }
-  flush();
-  return tokens;
+  tokenizer.flush();
+  return tokenizer.tokens;
 }
 
 interface Line {
@@ -387,61 +405,76 @@ interface Line {
   final: boolean;
 }
 
-/** Greedy line breaking on spaces; words wider than a line are cut between characters. */
-function breakLines(tokens: Token[], maxWidth: number, fonts: FontSet, size: number): Line[] {
-  const lines: Line[] = [];
-  let items: Line['items'] = [];
-  let width = 0;
-  let spaces = 0;
-  let pending: SpaceToken | undefined;
+/** Greedy line breaking on spaces (a class for the reason given at Tokenizer). */
+class LineBreaker {
+  readonly lines: Line[] = [];
+  private items: Line['items'] = [];
+  private width = 0;
+  private spaces = 0;
+  private pending: SpaceToken | undefined;
 
-  const finish = (final: boolean) => {
-    lines.push({ items, width, spaces, final });
-    items = [];
-    width = 0;
-    spaces = 0;
-    pending = undefined;
-  };
-  const place = (word: WordToken) => {
-    if (items.length > 0) {
-      const space = pending?.width ?? 0;
-      if (width + space + word.width <= maxWidth + EPSILON) {
-        if (pending) {
-          items.push(pending);
-          spaces++;
+  constructor(
+    private readonly maxWidth: number,
+    private readonly fonts: FontSet,
+    private readonly size: number,
+  ) {}
+
+  get empty(): boolean {
+    return this.items.length === 0;
+  }
+
+  space(token: SpaceToken): void {
+    if (this.items.length > 0) this.pending = token;
+  }
+
+  finish(final: boolean): void {
+    this.lines.push({ items: this.items, width: this.width, spaces: this.spaces, final });
+    this.items = [];
+    this.width = 0;
+    this.spaces = 0;
+    this.pending = undefined;
+  }
+
+  place(word: WordToken): void {
+    if (this.items.length > 0) {
+      const space = this.pending?.width ?? 0;
+      if (this.width + space + word.width <= this.maxWidth + EPSILON) {
+        if (this.pending) {
+          this.items.push(this.pending);
+          this.spaces++;
         }
-        items.push(word);
-        width += space + word.width;
-        pending = undefined;
+        this.items.push(word);
+        this.width += space + word.width;
+        this.pending = undefined;
         return;
       }
-      finish(false);
+      this.finish(false);
     }
-    if (word.width <= maxWidth + EPSILON) {
-      items.push(word);
-      width = word.width;
+    if (word.width <= this.maxWidth + EPSILON) {
+      this.items.push(word);
+      this.width = word.width;
       return;
     }
-    const pieces = splitWord(word, maxWidth, fonts, size);
+    const pieces = splitWord(word, this.maxWidth, this.fonts, this.size);
     pieces.forEach((piece, index) => {
-      items.push(piece);
-      width = piece.width;
-      if (index < pieces.length - 1) finish(false);
+      this.items.push(piece);
+      this.width = piece.width;
+      if (index < pieces.length - 1) this.finish(false);
     });
-  };
+  }
+}
 
+/** Words wider than a line are cut between characters. */
+function breakLines(tokens: Token[], maxWidth: number, fonts: FontSet, size: number): Line[] {
+  const breaker = new LineBreaker(maxWidth, fonts, size);
   for (const token of tokens) {
-    if (token.kind === 'space') {
-      if (items.length > 0) pending = token;
-    } else if (token.kind === 'break') {
-      finish(true);
-    } else {
-      place(token);
-    }
+    if (token.kind === 'space') breaker.space(token);
+    else if (token.kind === 'break') breaker.finish(true);
+    else breaker.place(token);
   }
   // A trailing <br/> already finished the last line; like HTML, it adds no empty one.
-  if (items.length > 0 || lines.length === 0) finish(true);
-  return lines;
+  if (!breaker.empty || breaker.lines.length === 0) breaker.finish(true);
+  return breaker.lines;
 }
 
 function splitWord(word: WordToken, maxWidth: number, fonts: FontSet, size: number): WordToken[] {
@@ -506,57 +539,87 @@ function lineOps(
   let x = frame.x;
   if (align === 'center') x += slack / 2;
   else if (align === 'right') x += slack;
+  const writer = new RunWriter(x, baseline, size, wordSpacing, fonts);
+  for (const item of line.items) {
+    if (item.kind === 'space') {
+      writer.add(' ', item.style, item.underline, item.width + wordSpacing);
+    } else {
+      for (const fragment of item.fragments) {
+        writer.add(
+          fragment.text,
+          fragment.style,
+          fragment.underline,
+          fragment.width,
+          fragment.field,
+        );
+      }
+    }
+  }
+  writer.close();
+  return writer.ops;
+}
 
-  const ops: DrawOp[] = [];
-  let run: TextOp | undefined;
-  let runUnderline = false;
-  let runStart = 0;
-  const close = () => {
+/** Joins a line's pieces into runs of one style (a class for the reason given at Tokenizer). */
+class RunWriter {
+  readonly ops: DrawOp[] = [];
+  private run: TextOp | undefined;
+  private runUnderline = false;
+  private runStart = 0;
+
+  constructor(
+    private x: number,
+    private readonly baseline: number,
+    private readonly size: number,
+    private readonly wordSpacing: number,
+    private readonly fonts: FontSet,
+  ) {}
+
+  close(): void {
+    const run = this.run;
     if (!run) return;
-    ops.push(run);
-    if (runUnderline) {
-      const font = fonts[run.style];
-      const thickness = font.underlineThickness * size;
-      ops.push({
+    this.ops.push(run);
+    if (this.runUnderline) {
+      const font = this.fonts[run.style];
+      const thickness = font.underlineThickness * this.size;
+      this.ops.push({
         kind: 'rect',
-        x: runStart,
-        y: baseline + font.underlineOffset * size - thickness / 2,
-        width: x - runStart,
+        x: this.runStart,
+        y: this.baseline + font.underlineOffset * this.size - thickness / 2,
+        width: this.x - this.runStart,
         height: thickness,
         fill: 0,
       });
     }
-    run = undefined;
-  };
-  const add = (
+    this.run = undefined;
+  }
+
+  add(
     text: string,
     style: FontStyle,
     underline: boolean,
     advance: number,
     field?: PageField['kind'],
-  ) => {
-    if (!run || field || run.field || run.style !== style || runUnderline !== underline) {
-      close();
-      run = { kind: 'text', x, y: baseline, style, size, text: '', wordSpacing };
+  ): void {
+    let run = this.run;
+    if (!run || field || run.field || run.style !== style || this.runUnderline !== underline) {
+      this.close();
+      run = {
+        kind: 'text',
+        x: this.x,
+        y: this.baseline,
+        style,
+        size: this.size,
+        text: '',
+        wordSpacing: this.wordSpacing,
+      };
       if (field) run.field = field;
-      runUnderline = underline;
-      runStart = x;
+      this.run = run;
+      this.runUnderline = underline;
+      this.runStart = this.x;
     }
     run.text += text;
-    x += advance;
-  };
-
-  for (const item of line.items) {
-    if (item.kind === 'space') {
-      add(' ', item.style, item.underline, item.width + wordSpacing);
-    } else {
-      for (const fragment of item.fragments) {
-        add(fragment.text, fragment.style, fragment.underline, fragment.width, fragment.field);
-      }
-    }
+    this.x += advance;
   }
-  close();
-  return ops;
 }
 
 /* ============================== Block layout =============================== */

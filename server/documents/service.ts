@@ -18,7 +18,7 @@ export async function templateContextFor(organisationId: Types.ObjectId): Promis
   const organisation = await Organisation.findById(organisationId);
   if (!organisation) throw HttpProblem.notFound('Ente non trovato');
   // The ente's own regolamento, when it has chosen one, feeds citations and task lists.
-  const regolamentoKey = organisation.get('regolamentoKey') as string | null | undefined;
+  const regolamentoKey = organisation.regolamentoKey;
   const regolamentoEnte = regolamentoKey ? await regolamentoContext(regolamentoKey) : undefined;
   return {
     ente: { nome: organisation.name, tipo: organisation.kind },

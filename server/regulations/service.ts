@@ -261,7 +261,7 @@ export async function regolamentoContext(key: string): Promise<RegolamentoContex
     candidates.find((candidate) => tenant && candidate.organisationId?.equals(tenant)) ??
     candidates.find((candidate) => candidate.organisationId === null);
   if (!chosen) return undefined;
-  const cached = regolamentoContexts.get(chosen.id as string);
+  const cached = regolamentoContexts.get(chosen.id);
   if (cached) return cached;
   const articles = await RegulationArticle.find({ regulationId: chosen._id }).sort({ position: 1 });
   const articoli: RegolamentoContext['articoli'] = {};
@@ -290,6 +290,6 @@ export async function regolamentoContext(key: string): Promise<RegolamentoContex
     approvatoCon: chosen.approvedBy ?? null,
     articoli,
   };
-  regolamentoContexts.set(chosen.id as string, context);
+  regolamentoContexts.set(chosen.id, context);
   return context;
 }

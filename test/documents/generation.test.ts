@@ -174,6 +174,65 @@ describe('document generation', () => {
     expect(wordText).to.contain('compito numero 200 affidato');
   });
 
+  it("takes the Designato's tasks and the approving act from the ente's own stored regolamento", async function () {
+    this.timeout(60_000);
+    const tenant = await newTenant('Comune di Calderara di Reno');
+    const { readFile } = await import('node:fs/promises');
+    const seed = await readFile(
+      new URL('../../data/regolamenti/calderara-di-reno-2020.md', import.meta.url),
+      'utf8',
+    );
+    // The ente's own text differs from the seed, so the decreto can only have it from the database.
+    const own = seed
+      .replace(
+        'coadiuvare nel censimento dei trattamenti',
+        'collaborare attivamente al censimento dei trattamenti',
+      )
+      .replace(
+        'delibera consiliare n. 117 del 22-12-2020',
+        'delibera consiliare n. 9 del 3-3-2026',
+      );
+    const form = new FormData();
+    form.append('key', 'regolamento-privacy');
+    form.append('file', new Blob([own]), 'regolamento.md');
+    const imported = await fetch(`${testEnvironment().service.url}/api/v1/regulations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tenant.token}` },
+      body: form,
+    });
+    expect(imported.status).to.equal(201);
+    const chosen = await call('PATCH', '/api/v1/organisation', {
+      token: tenant.token,
+      json: { regolamentoKey: 'regolamento-privacy' },
+    });
+    expect(chosen.status, JSON.stringify(chosen.body)).to.equal(200);
+
+    const data = nominaDesignatoExample();
+    delete data.regolamento;
+    const created = await call<DocumentResponse>('POST', '/api/v1/documents', {
+      token: tenant.token,
+      json: { template: 'nomina-designato', data },
+    });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    const text = normalise(
+      await pdfText((await download(created.body.links.pdf, tenant.token)).bytes),
+    );
+    expect(text).to.contain('approvato con delibera consiliare n. 9 del 3-3-2026');
+    expect(text).to.contain('collaborare attivamente al censimento dei trattamenti');
+    // Point 6 of art. 5 c.2 keeps its four dash sub-points, flattened into its text.
+    expect(text).to.contain('in merito agli Incaricati, il designato deve: – individuare');
+    expect(text).not.to.contain('coadiuvare nel censimento');
+
+    // Without a stored regolamento and without the input's estremi, the decreto is refused.
+    const other = await newTenant();
+    const refused = await call<{ detail: string }>('POST', '/api/v1/documents', {
+      token: other.token,
+      json: { template: 'nomina-designato', data },
+    });
+    expect(refused.status).to.equal(422);
+    expect(refused.body.detail).to.contain('estremiRegolamento');
+  });
+
   it('answers 422 listing every missing or wrong field with its path, and records nothing', async () => {
     const tenant = await newTenant();
     const data = nominaDesignatoExample();

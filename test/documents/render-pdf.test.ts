@@ -4,12 +4,17 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { inflateSync } from 'node:zlib';
+import fontkit from '@pdf-lib/fontkit';
 import { expect } from 'chai';
+import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream } from 'pdf-lib';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type {
   Block,
@@ -210,6 +215,48 @@ function modelTexts(model: DocumentModel): string[] {
 
 function count(haystack: string, needle: string): number {
   return haystack.split(needle).length - 1;
+}
+
+function rawStream(value: unknown): Uint8Array {
+  if (!(value instanceof PDFRawStream)) throw new Error('not a stream');
+  return value.contents;
+}
+
+/** The glyph outlines and widths an embedded Type0 font draws, by the character it maps to. */
+function embeddedGlyphs(document: PDFDocument) {
+  const { context } = document;
+  const fonts: {
+    baseFont: string;
+    glyphs: { character: string; svg: string; advance: number; width: number }[];
+  }[] = [];
+  for (const [, object] of context.enumerateIndirectObjects()) {
+    if (!(object instanceof PDFDict)) continue;
+    if (object.get(PDFName.of('Subtype')) !== PDFName.of('Type0')) continue;
+    const cidFont = context.lookup(
+      object.lookup(PDFName.of('DescendantFonts'), PDFArray).get(0),
+      PDFDict,
+    );
+    const descriptor = cidFont.lookup(PDFName.of('FontDescriptor'), PDFDict);
+    const subset = fontkit.create(
+      inflateSync(rawStream(descriptor.lookup(PDFName.of('FontFile2')))),
+    );
+    const widths = cidFont.lookup(PDFName.of('W'), PDFArray).lookup(1, PDFArray);
+    const cmap = inflateSync(rawStream(object.lookup(PDFName.of('ToUnicode')))).toString('latin1');
+    const mappings = [...cmap.matchAll(/beginbfchar(.*?)endbfchar/gs)].map((m) => m[1]).join('');
+    const glyphs = [...mappings.matchAll(/^<([0-9a-f]{4})> <([0-9a-f]+)>$/gim)].map((match) => {
+      const code = parseInt(match[1] ?? '', 16);
+      const units = (match[2] ?? '').match(/.{4}/g) ?? [];
+      const glyph = subset.getGlyph(code);
+      return {
+        character: String.fromCharCode(...units.map((unit) => parseInt(unit, 16))),
+        svg: glyph.path.toSVG(),
+        advance: glyph.advanceWidth,
+        width: widths.lookup(code - 1, PDFNumber).asNumber(),
+      };
+    });
+    fonts.push({ baseFont: object.get(PDFName.of('BaseFont'))?.toString() ?? '', glyphs });
+  }
+  return fonts;
 }
 
 function model(body: Block[], header: Paragraph[] = [], footer: Paragraph[] = []): DocumentModel {
@@ -504,6 +551,49 @@ describe('PDF renderer', function () {
   });
 
   describe('typography', () => {
+    it('embeds subsets drawing every character with the font’s own glyph and width', async () => {
+      // A previous document with other characters, accented capitals (composite glyphs)
+      // among them, must leave nothing behind in the next one's subsets.
+      await renderPdf(model([para('ÈÀÌÒÙ Åå €', 'left')]));
+      const sample = 'Èccolo: àèéìòù ÀÈÉÌÒÙ «virgolette» l’ente ‘a’ “b” € § – — … ÅåÇç n.\u00a012';
+      const result = await render(
+        model([
+          para(
+            [
+              text(sample),
+              text(sample, { bold: true }),
+              text(sample, { italic: true }),
+              text(sample, { bold: true, italic: true }),
+            ],
+            'left',
+          ),
+        ]),
+      );
+      const fonts = embeddedGlyphs(await PDFDocument.load(result.bytes));
+      expect(fonts.map((font) => font.baseFont.replace(/^\/[A-Z]{6}\+/, '')).sort()).to.deep.equal([
+        'DejaVuSerif',
+        'DejaVuSerif-Bold',
+        'DejaVuSerif-BoldItalic',
+        'DejaVuSerif-Italic',
+      ]);
+      const require = createRequire(import.meta.url);
+      for (const { baseFont, glyphs } of fonts) {
+        const file = `dejavu-fonts-ttf/ttf/${baseFont.replace(/^\/[A-Z]{6}\+/, '')}.ttf`;
+        const original = fontkit.create(readFileSync(require.resolve(file)));
+        const expected = new Set([...sample.replace(/\u00a0/g, '')]);
+        expect(new Set(glyphs.map((glyph) => glyph.character)), baseFont).to.include.all.keys(
+          ...expected,
+        );
+        for (const glyph of glyphs) {
+          const own = original.glyphForCodePoint(glyph.character.codePointAt(0) as number);
+          const where = `${baseFont} "${glyph.character}"`;
+          expect(glyph.svg, where).to.equal(own.path.toSVG());
+          expect(glyph.advance, where).to.equal(own.advanceWidth);
+          expect(glyph.width, where).to.equal((own.advanceWidth * 1000) / original.unitsPerEm);
+        }
+      }
+    });
+
     it('prints every Italian character and reads it back', async () => {
       const sample =
         'àèéìòù ÀÈÉÌÒÙ «virgolette» l’ente ‘a’ “b” € 1.250,00 § 3 – — … 5° 1ª 2º n.\u00a012';

@@ -1,0 +1,56 @@
+import mongoose, { type InferSchemaType } from 'mongoose';
+import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
+
+const addressSchema = new mongoose.Schema(
+  {
+    street: { type: String, required: true },
+    cap: { type: String, required: true },
+    city: { type: String, required: true },
+    province: { type: String, required: true },
+  },
+  { _id: false },
+);
+
+const legalRepresentativeSchema = new mongoose.Schema(
+  {
+    name: { type: String, required: true },
+    taxCode: { type: String, default: null },
+  },
+  { _id: false },
+);
+
+/** A firm the ente works with, typically named responsabile del trattamento (art. 28 GDPR). */
+const supplierSchema = new mongoose.Schema(
+  {
+    ...tenantOwnership,
+    /** Ragione sociale. */
+    name: { type: String, required: true, trim: true },
+    vatNumber: { type: String, required: true, trim: true },
+    taxCode: { type: String, default: null, trim: true },
+    pec: { type: String, default: null, trim: true, lowercase: true },
+    email: { type: String, default: null, trim: true, lowercase: true },
+    address: { type: addressSchema, default: null },
+    legalRepresentative: { type: legalRepresentativeSchema, default: null },
+    archived: { type: Boolean, required: true, default: false },
+    /** The name lower case and without accents, for word search and sorting. */
+    searchName: { type: String, required: true },
+  },
+  {
+    timestamps: true,
+    toJSON: {
+      virtuals: true,
+      versionKey: false,
+      transform: (_document, returned: Record<string, unknown>) => {
+        delete returned._id;
+        delete returned.searchName;
+        return returned;
+      },
+    },
+  },
+);
+supplierSchema.plugin(tenantScoped);
+supplierSchema.index({ organisationId: 1, vatNumber: 1 }, { unique: true });
+supplierSchema.index({ organisationId: 1, searchName: 1 });
+
+export type SupplierRecord = InferSchemaType<typeof supplierSchema>;
+export const Supplier = mongoose.model('Supplier', supplierSchema);
