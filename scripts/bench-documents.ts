@@ -33,6 +33,15 @@ function argument(name: string, fallback: number): number {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
+/** User + system CPU time of another process, from /proc (Linux). */
+async function processCpuMs(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticksPerSecond = 100;
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
@@ -126,6 +135,11 @@ async function httpLoad(requests: number, concurrency: number): Promise<void> {
       if (response.status !== 201) throw new Error(`HTTP ${response.status}`);
     };
     for (let i = 0; i < 20; i += 1) await generate(); // warm-up
+    const cpuBefore = {
+      node: process.cpuUsage(),
+      ferretDb: await processCpuMs(ferretDb.pid),
+      minio: await processCpuMs(minio.pid),
+    };
     const latencies: number[] = [];
     let next = 0;
     const started = performance.now();
@@ -140,12 +154,24 @@ async function httpLoad(requests: number, concurrency: number): Promise<void> {
       }),
     );
     const elapsed = (performance.now() - started) / 1000;
+    const nodeCpu = process.cpuUsage(cpuBefore.node);
+    const perGeneration = (ms: number) => (ms / requests).toFixed(1);
+    const cpu = {
+      node: (nodeCpu.user + nodeCpu.system) / 1000,
+      ferretDb: (await processCpuMs(ferretDb.pid)) - cpuBefore.ferretDb,
+      minio: (await processCpuMs(minio.pid)) - cpuBefore.minio,
+    };
     latencies.sort((a, b) => a - b);
     console.log(
       `HTTP POST /api/v1/documents, ${requests} requests at ${concurrency} concurrent: ` +
         `${(requests / elapsed).toFixed(1)} generations/s, ` +
         `p50 ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms, ` +
         `p99 ${percentile(latencies, 99).toFixed(0)} ms`,
+    );
+    console.log(
+      `CPU per generation: Sigillo (HTTP, DB and S3 clients, render threads) ${perGeneration(cpu.node)} ms, ` +
+        `FerretDB ${perGeneration(cpu.ferretDb)} ms, MinIO ${perGeneration(cpu.minio)} ms ` +
+        `(2 cores = 2000 ms of CPU per second)`,
     );
   } finally {
     await service.stop();

@@ -40,6 +40,8 @@ export class LocalServerError extends Error {
 
 export interface RunningServer {
   readonly name: string;
+  /** Process id, for measuring the server's CPU use. */
+  readonly pid: number;
   readonly port: number;
   readonly logFile: string;
   stop(): Promise<void>;
@@ -322,7 +324,14 @@ export async function startFerretDb(options: FerretDbOptions): Promise<RunningFe
     },
     options.startTimeoutMs ?? 30_000,
   );
-  return { name: 'FerretDB', port, uri, logFile: options.logFile, stop: () => stopServer(server) };
+  return {
+    name: 'FerretDB',
+    pid: server.child.pid ?? 0,
+    port,
+    uri,
+    logFile: options.logFile,
+    stop: () => stopServer(server),
+  };
 }
 
 export interface MinioOptions {
@@ -440,6 +449,7 @@ export async function startMinio(options: MinioOptions): Promise<RunningMinio> {
   }
   return {
     name: 'MinIO',
+    pid: server.child.pid ?? 0,
     port,
     endpoint,
     bucket: options.bucket,
