@@ -1,12 +1,7 @@
 import mongoose, { type InferSchemaType } from 'mongoose';
 import { roles } from '../platform/auth.js';
+import { jsonView } from '../platform/json-view.js';
 import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
-
-const hideInternals = (_document: unknown, returned: Record<string, unknown>) => {
-  delete returned._id;
-  delete returned.tokenHash;
-  return returned;
-};
 
 const userSchema = new mongoose.Schema(
   {
@@ -19,7 +14,7 @@ const userSchema = new mongoose.Schema(
     },
     active: { type: Boolean, required: true, default: true },
   },
-  { timestamps: true, toJSON: { virtuals: true, versionKey: false, transform: hideInternals } },
+  { timestamps: true, toJSON: jsonView({ hidden: ['tokenHash'] }) },
 );
 userSchema.plugin(tenantScoped);
 userSchema.index({ organisationId: 1, email: 1 }, { unique: true });
@@ -40,7 +35,7 @@ const apiTokenSchema = new mongoose.Schema(
     revokedAt: { type: Date, default: null },
     revokedBy: { type: mongoose.Schema.Types.ObjectId, ref: 'User', default: null },
   },
-  { timestamps: true, toJSON: { virtuals: true, versionKey: false, transform: hideInternals } },
+  { timestamps: true, toJSON: jsonView({ hidden: ['tokenHash'] }) },
 );
 apiTokenSchema.plugin(tenantScoped);
 

@@ -1,5 +1,6 @@
 import mongoose, { type InferSchemaType } from 'mongoose';
 import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
+import { jsonView } from '../platform/json-view.js';
 
 const storedFileSchema = new mongoose.Schema(
   {
@@ -53,15 +54,7 @@ const generatedDocumentSchema = new mongoose.Schema(
   {
     timestamps: true,
     minimize: false,
-    toJSON: {
-      virtuals: true,
-      versionKey: false,
-      transform: (_document, returned: Record<string, unknown>) => {
-        delete returned._id;
-        returned.input = JSON.parse(returned.input as string) as unknown;
-        return returned;
-      },
-    },
+    toJSON: jsonView({ parsed: ['input'] }),
   },
 );
 generatedDocumentSchema.plugin(tenantScoped);

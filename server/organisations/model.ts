@@ -1,4 +1,5 @@
 import mongoose, { type InferSchemaType } from 'mongoose';
+import { jsonView } from '../platform/json-view.js';
 
 export const organisationKinds = [
   'comune',
@@ -95,14 +96,7 @@ const organisationSchema = new mongoose.Schema(
   },
   {
     timestamps: true,
-    toJSON: {
-      virtuals: true,
-      versionKey: false,
-      transform: (_document, returned: Record<string, unknown>) => {
-        delete returned._id;
-        return returned;
-      },
-    },
+    toJSON: jsonView(),
   },
 );
 

@@ -1,5 +1,6 @@
 import mongoose, { type InferSchemaType } from 'mongoose';
 import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
+import { jsonView } from '../platform/json-view.js';
 
 /** Titles as written before a name; with `gender` a template writes "dott.ssa" or "dott.". */
 export const personTitles = ['dott', 'ing', 'avv', 'arch', 'geom', 'rag', 'prof', 'sig'] as const;
@@ -30,15 +31,7 @@ const personSchema = new mongoose.Schema(
   },
   {
     timestamps: true,
-    toJSON: {
-      virtuals: true,
-      versionKey: false,
-      transform: (_document, returned: Record<string, unknown>) => {
-        delete returned._id;
-        delete returned.searchName;
-        return returned;
-      },
-    },
+    toJSON: jsonView({ hidden: ['searchName'] }),
   },
 );
 personSchema.plugin(tenantScoped);

@@ -231,6 +231,8 @@ const processingActivitySchema = new mongoose.Schema(
   {
     timestamps: true,
     minimize: false,
+    // Spelled out rather than jsonView(): a typed options object here would hide the
+    // schema's field types from the pre('validate') hook below.
     toJSON: {
       virtuals: true,
       versionKey: false,

@@ -1,4 +1,5 @@
 import mongoose, { type InferSchemaType } from 'mongoose';
+import { jsonView } from '../platform/json-view.js';
 import { sharedOrTenantOwnership, tenantScoped } from '../platform/tenancy.js';
 
 const problemSchema = new mongoose.Schema(
@@ -37,14 +38,7 @@ const regulationSchema = new mongoose.Schema(
   },
   {
     timestamps: true,
-    toJSON: {
-      virtuals: true,
-      versionKey: false,
-      transform: (_document, returned: Record<string, unknown>) => {
-        delete returned._id;
-        return returned;
-      },
-    },
+    toJSON: jsonView(),
   },
 );
 regulationSchema.plugin(tenantScoped, { shared: true });
@@ -70,16 +64,7 @@ const articleSchema = new mongoose.Schema(
     searchText: { type: String, required: true },
   },
   {
-    toJSON: {
-      virtuals: true,
-      versionKey: false,
-      transform: (_document, returned: Record<string, unknown>) => {
-        delete returned._id;
-        delete returned.searchText;
-        returned.commi = JSON.parse(returned.commi as string) as unknown;
-        return returned;
-      },
-    },
+    toJSON: jsonView({ hidden: ['searchText'], parsed: ['commi'] }),
   },
 );
 articleSchema.plugin(tenantScoped, { shared: true });

@@ -1,5 +1,6 @@
 import mongoose, { type InferSchemaType } from 'mongoose';
 import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
+import { jsonView } from '../platform/json-view.js';
 
 /**
  * A settore (area, servizio) of the ente with its apical manager, who is
@@ -16,14 +17,7 @@ const settoreSchema = new mongoose.Schema(
   },
   {
     timestamps: true,
-    toJSON: {
-      virtuals: true,
-      versionKey: false,
-      transform: (_document, returned: Record<string, unknown>) => {
-        delete returned._id;
-        return returned;
-      },
-    },
+    toJSON: jsonView(),
   },
 );
 settoreSchema.plugin(tenantScoped);

@@ -1,5 +1,6 @@
 import mongoose, { type InferSchemaType } from 'mongoose';
 import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
+import { jsonView } from '../platform/json-view.js';
 
 const addressSchema = new mongoose.Schema(
   {
@@ -37,15 +38,7 @@ const supplierSchema = new mongoose.Schema(
   },
   {
     timestamps: true,
-    toJSON: {
-      virtuals: true,
-      versionKey: false,
-      transform: (_document, returned: Record<string, unknown>) => {
-        delete returned._id;
-        delete returned.searchName;
-        return returned;
-      },
-    },
+    toJSON: jsonView({ hidden: ['searchName'] }),
   },
 );
 supplierSchema.plugin(tenantScoped);

@@ -1,5 +1,6 @@
 import mongoose, { type InferSchemaType } from 'mongoose';
 import { sharedOrTenantOwnership, tenantScoped } from '../platform/tenancy.js';
+import { jsonView } from '../platform/json-view.js';
 
 export const documentTypes = [
   'decreto-nomina',
@@ -42,15 +43,7 @@ const templateVersionSchema = new mongoose.Schema(
   },
   {
     timestamps: { createdAt: true, updatedAt: false },
-    toJSON: {
-      virtuals: true,
-      versionKey: false,
-      transform: (_document, returned: Record<string, unknown>) => {
-        delete returned._id;
-        returned.inputSchema = JSON.parse(returned.inputSchema as string) as unknown;
-        return returned;
-      },
-    },
+    toJSON: jsonView({ parsed: ['inputSchema'] }),
   },
 );
 templateVersionSchema.plugin(tenantScoped, { shared: true });
