@@ -1,9 +1,10 @@
 /**
  * Imports an ente's regolamento from a text or Markdown file.
  *
- *   MONGODB_URI=… npm run import-regulation -- <organisation id> <key> <file>
+ *   MONGODB_URI=… npm run import-regulation -- <organisation id> <key> <file> [--accept-problems]
  *
- * Prints what the parser could not place, with line numbers, then the saved version.
+ * Prints what the parser could not place, with line numbers; stores nothing when
+ * there is any, unless --accept-problems says to store the rest.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,7 +19,8 @@ import { regolamentoContent, saveRegulation } from '../server/regulations/servic
 const progress = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
-  const [organisationId, key, file] = process.argv.slice(2);
+  const acceptProblems = process.argv.includes('--accept-problems');
+  const [organisationId, key, file] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
   if (!organisationId || !key || !file || !mongoose.isObjectIdOrHexString(organisationId)) {
     process.stderr.write(
       'usage: npm run import-regulation -- <organisation id> <key> <file.md|file.txt>\n',
@@ -39,6 +41,12 @@ async function main(): Promise<void> {
   );
   for (const problem of content.problems) {
     progress(`      riga ${problem.line}: ${problem.message} — ${problem.text.slice(0, 80)}`);
+  }
+  if (content.problems.length > 0 && !acceptProblems) {
+    process.stderr.write(
+      'Righe non collocate: nulla è stato salvato. Correggere il file o ripetere con --accept-problems.\n',
+    );
+    process.exit(1);
   }
   progress('[3/4] connessione al database');
   await connectDatabase({

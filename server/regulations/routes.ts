@@ -114,7 +114,15 @@ export function registerRegulationRoutes(api: Api): void {
     summary: "Importa il regolamento dell'ente da un file di testo o Markdown",
     tags: ['Norme'],
     access: ['admin'],
-    body: z.object({ key: keySchema }).strict(),
+    body: z
+      .object({
+        key: keySchema,
+        acceptProblems: z
+          .enum(['true', 'false'], { error: 'true o false' })
+          .default('false')
+          .transform((value) => value === 'true'),
+      })
+      .strict(),
     upload: {
       maxFileSize: 1024 * 1024,
       files: [
@@ -124,7 +132,10 @@ export function registerRegulationRoutes(api: Api): void {
     responses: {
       201: { description: 'Nuova versione importata', schema: regulationSchema },
       200: { description: 'Contenuto identico: nessuna nuova versione', schema: regulationSchema },
-      422: { description: 'File non leggibile o senza articoli' },
+      422: {
+        description:
+          'File non leggibile, senza articoli, o con righe non collocate (importProblems, con il numero di riga) e acceptProblems non impostato: nulla viene salvato',
+      },
     },
     handler: async ({ body, files, principal }, _request, response) => {
       const file = files.file!;
@@ -145,6 +156,17 @@ export function registerRegulationRoutes(api: Api): void {
           {
             invalidParams: [{ name: 'files.file', reason: 'nessun articolo riconosciuto' }],
             importProblems: content.problems.slice(0, 50),
+          },
+        );
+      }
+      if (content.problems.length > 0 && !body.acceptProblems) {
+        throw new HttpProblem(
+          422,
+          'Regolamento da verificare',
+          `${content.problems.length} righe non collocate (prima: riga ${content.problems[0]!.line}); correggere il file o ripetere con acceptProblems=true`,
+          {
+            invalidParams: [{ name: 'files.file', reason: 'righe non collocate' }],
+            importProblems: content.problems,
           },
         );
       }

@@ -427,6 +427,40 @@ describe('regulation parser', () => {
   });
 
   describe('other texts', () => {
+    it('keeps article numbers such as 2-quaterdecies and 5-bis as written', () => {
+      const parsed = parseRegulation(
+        [
+          'Regolamento di prova',
+          'Art. 2-quaterdecies',
+          'Attribuzione di funzioni e compiti a soggetti designati',
+          '1. Il titolare può prevedere che specifici compiti siano attribuiti a persone fisiche.',
+          '2. Il titolare individua le modalità più opportune.',
+          'Art. 2-quinquiesdecies',
+          'Trattamento che presenta rischi elevati',
+          '1. Il Garante può adottare provvedimenti di carattere generale.',
+          'Art. 5-bis',
+          "Diritto all'oblio",
+          "1. L'interessato ha diritto alla cancellazione:",
+          'a) se i dati non sono più necessari;',
+          'b) se revoca il consenso.',
+        ].join('\n'),
+        { format: 'text' },
+      );
+      expect(parsed.articles.map((candidate) => candidate.number)).to.deep.equal([
+        '2-quaterdecies',
+        '2-quinquiesdecies',
+        '5-bis',
+      ]);
+      expect(parsed.articles[0]?.title).to.equal(
+        'Attribuzione di funzioni e compiti a soggetti designati',
+      );
+      expect(parsed.articles[0]?.commi.map((comma) => comma.number)).to.deep.equal(['1', '2']);
+      expect(pointsOf(parsed.articles[2]!, '1')).to.deep.equal([
+        'se i dati non sono più necessari;',
+        'se revoca il consenso.',
+      ]);
+    });
+
     it('reports text it cannot place before the articles, and articles without text', () => {
       const text = [
         'COMUNE DI SAN GIOVANNI IN PERSICETO',

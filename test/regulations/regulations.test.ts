@@ -28,9 +28,16 @@ interface ArticleBody {
   regulation?: { key: string };
 }
 
-function uploadRegolamento(token: string, key: string, text: string, fileName = 'regolamento.md') {
+function uploadRegolamento(
+  token: string,
+  key: string,
+  text: string,
+  fileName = 'regolamento.md',
+  acceptProblems = true,
+) {
   const form = new FormData();
   form.append('key', key);
+  form.append('acceptProblems', String(acceptProblems));
   form.append('file', new Blob([text]), fileName);
   return fetch(`${testEnvironment().service.url}/api/v1/regulations`, {
     method: 'POST',
@@ -168,6 +175,45 @@ describe('regulations', () => {
       token: other.token,
     });
     expect(listed.body.map((regulation) => regulation.key)).not.to.include('regolamento-privacy');
+  });
+
+  it('refuses a file with lines it cannot place, with their line numbers, storing nothing', async () => {
+    const tenant = await newTenant();
+    const text = [
+      'Regolamento per la protezione dei dati personali',
+      'Art. 1',
+      'Oggetto',
+      '1. Il presente regolamento disciplina il trattamento dei dati personali.',
+      'Art. 3',
+      'Definizioni',
+      '1. Ai fini del presente regolamento si applicano le definizioni del GDPR.',
+    ].join('\n');
+    const refused = await uploadRegolamento(tenant.token, 'con-problemi', text, 'r.txt', false);
+    const body = (await refused.json()) as { importProblems: { line: number; message: string }[] };
+    expect(refused.status).to.equal(422);
+    expect(body.importProblems.map((problem) => problem.line)).to.deep.equal([5]);
+    expect(body.importProblems[0]?.message).to.contain('art. 3');
+    expect(
+      await Regulation.countDocuments({ key: 'con-problemi' }).setOptions({ crossTenant: true }),
+    ).to.equal(0);
+
+    const accepted = await uploadRegolamento(tenant.token, 'con-problemi', text, 'r.txt', true);
+    const stored = (await accepted.json()) as RegulationBody;
+    expect(accepted.status).to.equal(201);
+    expect(stored.importProblems.map((problem) => problem.line)).to.deep.equal([5]);
+  });
+
+  it('finds "oblio" in the article on the right to be forgotten', async () => {
+    const tenant = await newTenant();
+    const found = await call<ArticleBody[]>(
+      'GET',
+      '/api/v1/articles?q=oblio&regulation=calderara-di-reno-2020',
+      { token: tenant.token },
+    );
+    expect(found.body.map((article) => [article.number, article.title])).to.deep.include([
+      '17',
+      'Diritto all’oblio',
+    ]);
   });
 
   it('refuses a file with no articles or not in UTF-8, naming the file', async () => {
