@@ -13,15 +13,18 @@ import { ApiToken, User } from './model.js';
 
 /** Resolves a token hash to its caller; the one look-up that must cross tenants. */
 export const resolveApiToken: TokenResolver = async (tokenHash) => {
-  const token = await ApiToken.findOne({ tokenHash, revokedAt: null }).setOptions({
-    crossTenant: true,
-  });
+  // Plain objects: this runs on every request and needs no document behaviour.
+  const token = await ApiToken.findOne({ tokenHash, revokedAt: null })
+    .setOptions({ crossTenant: true })
+    .lean();
   if (!token) return undefined;
   const user = await User.findOne({
     _id: token.userId,
     organisationId: token.organisationId,
     active: true,
-  }).setOptions({ crossTenant: true });
+  })
+    .setOptions({ crossTenant: true })
+    .lean();
   if (!user) return undefined;
   const now = new Date();
   // Recorded at most once a minute: a write per request would be wasted I/O.
