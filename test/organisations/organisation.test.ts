@@ -204,6 +204,7 @@ describe('organisation profile', () => {
     const foreigner = await createPerson(other.token, 'Stefano', 'Rinaldi');
     const form = new FormData();
     form.append('key', 'regolamento-altrui');
+    form.append('acceptProblems', 'true');
     form.append(
       'file',
       new Blob([
