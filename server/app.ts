@@ -70,7 +70,7 @@ export function createApp({ config, logger, storage, render }: AppDependencies):
   });
   registerHealthRoutes(api, storage);
   registerAccessRoutes(api);
-  registerTemplateRoutes(api, render);
+  registerTemplateRoutes(api, render, storage);
   registerDocumentRoutes(api, storage, render);
   registerRegulationRoutes(api);
   registerProcessingRoutes(api);

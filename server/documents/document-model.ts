@@ -112,13 +112,46 @@ export interface DocumentMetadata {
   date: Date;
 }
 
+/** A raster image as both renderers embed it; bytes stay a Uint8Array so the model structured-clones to workers. */
+export interface ImageData {
+  bytes: Uint8Array;
+  contentType: 'image/png' | 'image/jpeg';
+  widthPx: number;
+  heightPx: number;
+}
+
+/**
+ * The ente's logo, centred above the letterhead text on every page. The parser
+ * records only that the template asks for it; the pipeline adds the image. A
+ * logo without image (the ente has none) is simply not drawn.
+ */
+export interface HeaderLogo {
+  heightMm: number;
+  image?: ImageData;
+}
+
 export interface DocumentModel {
   metadata: DocumentMetadata;
   /** Letterhead at the top of every page. */
   header: Paragraph[];
+  headerLogo?: HeaderLogo;
   /** Footer at the bottom of every page, usually with "pagina N di M". */
   footer: Paragraph[];
   body: Block[];
+}
+
+/**
+ * The size both renderers draw the logo at: the template's height, the width
+ * by aspect ratio, both shrunk if that would be wider than `maxWidthMm`.
+ */
+export function logoSizeMm(
+  heightMm: number,
+  image: Pick<ImageData, 'widthPx' | 'heightPx'>,
+  maxWidthMm: number,
+): { widthMm: number; heightMm: number } {
+  const widthMm = (heightMm * image.widthPx) / image.heightPx;
+  const scale = widthMm > maxWidthMm ? maxWidthMm / widthMm : 1;
+  return { widthMm: widthMm * scale, heightMm: heightMm * scale };
 }
 
 /** Inlines to plain text, for tests and search. */

@@ -11,7 +11,9 @@
  *     the root; title, author and date are required.
  *   <letterhead>  <footer>
  *     optional, direct children of <document> before the first body block;
- *     they contain only <p> (left-aligned unless align says otherwise).
+ *     they contain only <p> (left-aligned unless align says otherwise);
+ *     <letterhead> may start with one <logo height="18"/> (mm, 5–40): the
+ *     ente's logo, centred above the text, filled in by the pipeline.
  *   <h1> <h2> <h3> align="left|center|right|justify"
  *     headings; h1 and h2 default to center, h3 to left.
  *   <p align="…">
@@ -108,6 +110,7 @@ const knownElements = new Set([
   'br',
   'page-number',
   'page-count',
+  'logo',
   'ol',
   'ul',
   'li',
@@ -138,7 +141,11 @@ const placementHints: Readonly<Record<string, string>> = {
   signature: '<signature> va dentro <signatures>',
   'page-number': '<page-number> va solo in <letterhead> o <footer>',
   'page-count': '<page-count> va solo in <letterhead> o <footer>',
+  logo: '<logo> va solo in <letterhead>',
 };
+
+/** Logo height in millimetres: the default, and the range a letterhead can sensibly hold. */
+const logoHeightMm = { default: 18, min: 5, max: 40 } as const;
 
 const alignments: readonly Alignment[] = ['left', 'center', 'right', 'justify'];
 
@@ -383,6 +390,7 @@ class ModelBuilder {
     const metadata = this.metadata(element);
     let header: Paragraph[] | undefined;
     let footer: Paragraph[] | undefined;
+    let headerLogo: DocumentModel['headerLogo'];
     const body: Block[] = [];
     for (const child of element.children) {
       if (child.kind === 'text') {
@@ -400,14 +408,20 @@ class ModelBuilder {
             `<${child.name}> deve precedere il corpo del documento`,
           );
         }
-        const paragraphs = this.pageMargin(child, child.name);
-        if (child.name === 'letterhead') header = paragraphs;
-        else footer = paragraphs;
+        const margin = this.pageMargin(child, child.name);
+        if (child.name === 'letterhead') {
+          header = margin.paragraphs;
+          headerLogo = margin.logo;
+        } else {
+          footer = margin.paragraphs;
+        }
         continue;
       }
       body.push(this.bodyBlock(child, element));
     }
-    return { metadata, header: header ?? [], footer: footer ?? [], body };
+    const model: DocumentModel = { metadata, header: header ?? [], footer: footer ?? [], body };
+    if (headerLogo) model.headerLogo = headerLogo;
+    return model;
   }
 
   private metadata(element: SourceElement): DocumentMetadata {
@@ -429,15 +443,51 @@ class ModelBuilder {
     return metadata;
   }
 
-  private pageMargin(element: SourceElement, zone: Zone): Paragraph[] {
+  private pageMargin(
+    element: SourceElement,
+    zone: Zone,
+  ): { paragraphs: Paragraph[]; logo?: { heightMm: number } } {
     this.checkAttributes(element, []);
     const paragraphs: Paragraph[] = [];
+    let logo: { heightMm: number } | undefined;
     for (const child of element.children) {
-      if (child.kind === 'text') this.requireBlank(child, element);
-      else if (child.name === 'p') paragraphs.push(this.paragraph(child, 'left', zone));
-      else throw this.misplaced(child, element);
+      if (child.kind === 'text') {
+        this.requireBlank(child, element);
+      } else if (child.name === 'p') {
+        paragraphs.push(this.paragraph(child, 'left', zone));
+      } else if (child.name === 'logo' && zone === 'letterhead') {
+        // The logo is always drawn above the text, so the markup must say so too.
+        if (logo) throw new MarkupError(child.line, 'logo', 'elemento <logo> ripetuto');
+        if (paragraphs.length > 0) {
+          throw new MarkupError(
+            child.line,
+            'logo',
+            "<logo> deve precedere i paragrafi dell'intestazione",
+          );
+        }
+        logo = this.logo(child);
+      } else {
+        throw this.misplaced(child, element);
+      }
     }
-    return paragraphs;
+    return logo ? { paragraphs, logo } : { paragraphs };
+  }
+
+  private logo(element: SourceElement): { heightMm: number } {
+    this.checkAttributes(element, ['height']);
+    this.requireEmpty(element);
+    const text = this.attribute(element, 'height');
+    if (text === undefined) return { heightMm: logoHeightMm.default };
+    const heightMm = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+    if (!(heightMm >= logoHeightMm.min && heightMm <= logoHeightMm.max)) {
+      throw this.invalidValue(
+        element,
+        'height',
+        text,
+        `serve un'altezza in millimetri da ${logoHeightMm.min} a ${logoHeightMm.max}`,
+      );
+    }
+    return { heightMm };
   }
 
   private bodyBlock(element: SourceElement, parent: SourceElement): Block {

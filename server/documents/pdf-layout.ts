@@ -8,18 +8,19 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import fontkit from '@pdf-lib/fontkit';
 import type { Font } from '@pdf-lib/fontkit';
-import type {
-  Alignment,
-  Block,
-  DocumentModel,
-  Inline,
-  List,
-  ListStyle,
-  PageField,
-  Paragraph,
-  SignatureBlock,
-  Table,
-  TableRow,
+import {
+  logoSizeMm,
+  type Alignment,
+  type Block,
+  type DocumentModel,
+  type Inline,
+  type List,
+  type ListStyle,
+  type PageField,
+  type Paragraph,
+  type SignatureBlock,
+  type Table,
+  type TableRow,
 } from './document-model.js';
 
 /* ================================= Fonts ================================== */
@@ -216,6 +217,15 @@ export interface SignatureOp {
   height: number;
 }
 
+/** The letterhead logo; the renderer embeds the model's image once and draws it here. */
+export interface ImageOp {
+  kind: 'image';
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
 export type DrawOp = TextOp | RectOp | SignatureOp;
 
 /** Where a signature of the model was laid out, in PDF points (origin bottom left). */
@@ -242,6 +252,8 @@ const MARGIN_X = 20 * MM;
 const HEADER_EDGE = 12 * MM;
 const FOOTER_EDGE = 12 * MM;
 const HEADER_GAP = 5 * MM;
+/** Between the logo and the letterhead text under it. */
+const LOGO_GAP = 2 * MM;
 const FOOTER_GAP = 4 * MM;
 const MIN_BODY_HEIGHT = 80 * MM;
 const SIGNATURE_SPACE = 20 * MM;
@@ -1123,7 +1135,7 @@ function containsPageFields(blocks: readonly Block[]): boolean {
 }
 
 export interface LaidOutPage {
-  ops: (TextOp | RectOp)[];
+  ops: (TextOp | RectOp | ImageOp)[];
 }
 
 export interface DocumentLayout {
@@ -1151,7 +1163,22 @@ export function layoutDocument(model: DocumentModel, fonts: FontSet): DocumentLa
   const footerUnits = (fields: FieldValues) =>
     layoutBlocks(model.footer, frame, { fonts, fields }, edgeOptions(FOOTER_TEXT));
   const widest: FieldValues = { kind: 'known', pageNumber: 8888, pageCount: 8888 };
-  const headerHeight = stackHeight(stack(headerUnits(widest)));
+  const headerTextHeight = stackHeight(stack(headerUnits(widest)));
+  // A logo without image (the ente has none) takes no room at all.
+  const { headerLogo } = model;
+  const logo = headerLogo?.image
+    ? logoSizeMm(headerLogo.heightMm, headerLogo.image, frame.width / MM)
+    : undefined;
+  const logoHeight = logo ? logo.heightMm * MM : 0;
+  const logoOp: ImageOp | undefined = logo && {
+    kind: 'image',
+    x: frame.x + (frame.width - logo.widthMm * MM) / 2,
+    y: PAGE_HEIGHT - HEADER_EDGE - logoHeight,
+    width: logo.widthMm * MM,
+    height: logoHeight,
+  };
+  const textBelowLogo = logoHeight + (logo && headerTextHeight > 0 ? LOGO_GAP : 0);
+  const headerHeight = textBelowLogo + headerTextHeight;
   const footerHeight = stackHeight(stack(footerUnits(widest)));
   const headerTop = PAGE_HEIGHT - HEADER_EDGE;
   const bodyTop = Math.min(
@@ -1195,9 +1222,10 @@ export function layoutDocument(model: DocumentModel, fonts: FontSet): DocumentLa
   const laidOut = pages.map((body, pageIndex): LaidOutPage => {
     const ops: LaidOutPage['ops'] = [];
     const fields: FieldValues = { kind: 'known', pageNumber: pageIndex + 1, pageCount };
+    if (logoOp) ops.push({ ...logoOp });
     for (const item of stack(headerUnits(fields))) {
       for (const op of item.unit.ops)
-        ops.push(placeOp(op, headerTop - item.top) as TextOp | RectOp);
+        ops.push(placeOp(op, headerTop - textBelowLogo - item.top) as TextOp | RectOp);
     }
     if (headerHeight > 0) {
       const ruleY = headerTop - headerHeight - HEADER_GAP / 2;

@@ -5,7 +5,7 @@
 import { HttpProblem } from '../platform/http-problem.js';
 import type { RegolamentoContext } from '../regulations/service.js';
 import type { TemplateVersionDocument } from '../templates/model.js';
-import type { DocumentModel } from './document-model.js';
+import type { DocumentModel, ImageData } from './document-model.js';
 import { MarkupError, parseMarkup } from './markup.js';
 import type { RenderedFiles } from './render-both.js';
 import type { ModelRenderer } from './render-pool.js';
@@ -16,6 +16,12 @@ export interface TemplateContext {
   ente: { nome: string; tipo: string };
   regolamentoEnte?: RegolamentoContext;
 }
+
+/**
+ * The ente's logo image, asked for only when the template places a <logo/>;
+ * undefined when the ente has no logo, and the document goes without.
+ */
+export type LogoSource = () => Promise<ImageData | undefined>;
 
 export interface RenderedDocument extends RenderedFiles {
   model: DocumentModel;
@@ -42,13 +48,22 @@ export function buildDocumentModel(
   }
 }
 
+/** Fills in the logo image a template's <logo/> asks for; the model is changed in place. */
+export async function attachLogo(model: DocumentModel, logo: LogoSource): Promise<DocumentModel> {
+  if (!model.headerLogo) return model;
+  const image = await logo();
+  if (image) model.headerLogo.image = image;
+  return model;
+}
+
 export async function renderDocument(
   template: Pick<TemplateVersionDocument, 'key' | 'version' | 'source'>,
   data: Record<string, unknown>,
   context: TemplateContext,
   render: ModelRenderer,
+  logo: LogoSource = () => Promise.resolve(undefined),
 ): Promise<RenderedDocument> {
-  const model = buildDocumentModel(template, data, context);
+  const model = await attachLogo(buildDocumentModel(template, data, context), logo);
   return { model, ...(await render(model)) };
 }
 

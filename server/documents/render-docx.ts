@@ -15,6 +15,7 @@ import {
   Footer,
   Header,
   HeadingLevel,
+  ImageRun,
   LevelFormat,
   LineRuleType,
   Packer,
@@ -36,9 +37,11 @@ import {
 } from 'docx';
 import {
   inlineText,
+  logoSizeMm,
   type Alignment,
   type Block,
   type DocumentModel,
+  type HeaderLogo,
   type Heading,
   type Inline,
   type List,
@@ -131,6 +134,8 @@ export async function renderDocx(model: DocumentModel): Promise<Buffer> {
   const converter = new Converter();
   const body = converter.blocks(model.body);
   const header = model.header.map((p) => converter.paragraph(p, { style: STYLE.header }));
+  const logo = model.headerLogo && logoParagraph(model.headerLogo);
+  if (logo) header.unshift(logo);
   const footer = model.footer.map((p) => converter.paragraph(p, { style: STYLE.footer }));
 
   const { metadata } = model;
@@ -175,6 +180,33 @@ export async function renderDocx(model: DocumentModel): Promise<Buffer> {
     { path: 'docProps/core.xml', data: coreProperties(model) },
   ]);
   return stampZipDates(packed, metadata.date);
+}
+
+/** Word measures pictures in pixels at 96 to the inch. */
+const PX_PER_MM = 96 / 25.4;
+
+/**
+ * The ente's logo, centred in a paragraph of its own above the letterhead text; none when
+ * the ente has no logo. docx numbers media parts within the document, but would take the
+ * drawing id from a process-wide counter: it is given here, so the bytes stay the same
+ * from one render to the next.
+ */
+function logoParagraph(logo: HeaderLogo): DocxParagraph | undefined {
+  if (!logo.image) return undefined;
+  const size = logoSizeMm(logo.heightMm, logo.image, (TEXT_WIDTH / CM) * 10);
+  return new DocxParagraph({
+    style: STYLE.header,
+    alignment: AlignmentType.CENTER,
+    spacing: { after: 60 },
+    children: [
+      new ImageRun({
+        type: logo.image.contentType === 'image/png' ? 'png' : 'jpg',
+        data: logo.image.bytes,
+        transformation: { width: size.widthMm * PX_PER_MM, height: size.heightMm * PX_PER_MM },
+        altText: { id: '1', name: 'Logo', description: "Logo dell'ente" },
+      }),
+    ],
+  });
 }
 
 /** Word wants at least one paragraph in a header or footer part. */

@@ -586,6 +586,9 @@ function showText(
   return `${result})] TJ`;
 }
 
+/** Resource name of the letterhead logo, the only image a page draws. */
+const LOGO_KEY = 'Im1';
+
 function contentStream(page: LaidOutPage, fonts: Map<FontStyle, EmbeddedFont>): string {
   const out: string[] = [];
   let inText = false;
@@ -614,6 +617,13 @@ function contentStream(page: LaidOutPage, fonts: Map<FontStyle, EmbeddedFont>): 
     if (inText) {
       out.push('ET');
       inText = false;
+    }
+    if (op.kind === 'image') {
+      // The image is a unit square scaled and moved into place by the matrix.
+      out.push(
+        `q ${num(op.width)} 0 0 ${num(op.height)} ${num(op.x)} ${num(op.y)} cm /${LOGO_KEY} Do Q`,
+      );
+      continue;
     }
     const rect = `${num(op.x)} ${num(op.y)} ${num(op.width)} ${num(op.height)} re`;
     if (op.fill !== undefined) {
@@ -659,10 +669,21 @@ export async function renderPdf(model: DocumentModel): Promise<RenderedPdf> {
     });
   }
 
+  // Embedded once, shared by every page that draws it.
+  const logoImage = model.headerLogo?.image;
+  const logo =
+    logoImage &&
+    (logoImage.contentType === 'image/png'
+      ? await doc.embedPng(logoImage.bytes)
+      : await doc.embedJpg(logoImage.bytes));
+
   for (const page of layout.pages) {
     const pdfPage = doc.addPage([layout.width, layout.height]);
     for (const font of embedded.values())
       pdfPage.node.setFontDictionary(PDFName.of(font.key), font.ref);
+    if (logo && page.ops.some((op) => op.kind === 'image')) {
+      pdfPage.node.setXObject(PDFName.of(LOGO_KEY), logo.ref);
+    }
     const content = compress(Buffer.from(contentStream(page, embedded), 'latin1'), CONTENT_LEVEL);
     pdfPage.node.addContentStream(
       context.register(PDFRawStream.of(context.obj({ Filter: 'FlateDecode' }), content)),

@@ -6,7 +6,13 @@ import { Organisation } from '../organisations/model.js';
 import { regolamentoContext } from '../regulations/service.js';
 import { findTemplate, validateTemplateInput } from '../templates/service.js';
 import { GeneratedDocument } from './model.js';
-import { readableFileName, renderDocument, type TemplateContext } from './pipeline.js';
+import { loadLogo } from './logo.js';
+import {
+  readableFileName,
+  renderDocument,
+  type LogoSource,
+  type TemplateContext,
+} from './pipeline.js';
 import type { ModelRenderer } from './render-pool.js';
 
 const contentTypes = {
@@ -14,15 +20,29 @@ const contentTypes = {
   docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
 } as const;
 
-export async function templateContextFor(organisationId: Types.ObjectId): Promise<TemplateContext> {
+/** What a document takes from its ente besides the input: the template context and the logo. */
+export interface OrganisationSources {
+  context: TemplateContext;
+  logo: LogoSource;
+}
+
+export async function templateContextFor(
+  organisationId: Types.ObjectId,
+  storage: ObjectStorage,
+): Promise<OrganisationSources> {
   const organisation = await Organisation.findById(organisationId);
   if (!organisation) throw HttpProblem.notFound('Ente non trovato');
   // The ente's own regolamento, when it has chosen one, feeds citations and task lists.
   const regolamentoKey = organisation.regolamentoKey;
   const regolamentoEnte = regolamentoKey ? await regolamentoContext(regolamentoKey) : undefined;
+  const storedLogo = organisation.logo;
   return {
-    ente: { nome: organisation.name, tipo: organisation.kind },
-    ...(regolamentoEnte ? { regolamentoEnte } : {}),
+    context: {
+      ente: { nome: organisation.name, tipo: organisation.kind },
+      ...(regolamentoEnte ? { regolamentoEnte } : {}),
+    },
+    // Kept out of the template context: templates place the logo, they never read it.
+    logo: () => (storedLogo ? loadLogo(storedLogo, storage) : Promise.resolve(undefined)),
   };
 }
 
@@ -40,12 +60,8 @@ export async function generateDocument(input: {
 }) {
   const template = await findTemplate(input.templateKey, input.version);
   validateTemplateInput(template, input.data);
-  const rendered = await renderDocument(
-    template,
-    input.data,
-    await templateContextFor(input.principal.organisationId),
-    input.render,
-  );
+  const { context, logo } = await templateContextFor(input.principal.organisationId, input.storage);
+  const rendered = await renderDocument(template, input.data, context, input.render, logo);
   const documentId = new mongoose.Types.ObjectId();
   const prefix = `organisations/${input.principal.organisationId.toString()}/documents/${documentId.toString()}`;
   const title = rendered.model.metadata.title;

@@ -4,9 +4,10 @@ import type { Api } from '../platform/api.js';
 import { HttpProblem } from '../platform/http-problem.js';
 import type { TemplateVersionDocument } from './model.js';
 import { documentTypes } from './model.js';
-import { buildDocumentModel } from '../documents/pipeline.js';
+import { attachLogo, buildDocumentModel } from '../documents/pipeline.js';
 import { renderPdf } from '../documents/render-pdf.js';
 import type { ModelRenderer } from '../documents/render-pool.js';
+import type { ObjectStorage } from '../platform/storage.js';
 import { templateContextFor } from '../documents/service.js';
 import {
   compileInputSchema,
@@ -51,7 +52,11 @@ const versionQuery = z.object({
   version: z.coerce.number().int().min(1, 'la versione parte da 1').optional(),
 });
 
-export function registerTemplateRoutes(api: Api, render: ModelRenderer): void {
+export function registerTemplateRoutes(
+  api: Api,
+  render: ModelRenderer,
+  storage: ObjectStorage,
+): void {
   api.route({
     method: 'get',
     path: '/api/v1/templates',
@@ -128,7 +133,7 @@ export function registerTemplateRoutes(api: Api, render: ModelRenderer): void {
         });
       }
       // A template that cannot render its own example is refused before it is saved.
-      await checkUploadedTemplate(body.key, source, inputSchema, principal.organisationId);
+      await checkUploadedTemplate(body.key, source, inputSchema, principal.organisationId, storage);
       const { template, created } = await saveTemplateVersion({
         settings: body,
         source,
@@ -157,7 +162,8 @@ export function registerTemplateRoutes(api: Api, render: ModelRenderer): void {
     handler: async ({ params, query, body, principal }, _request, response) => {
       const template = await findTemplate(params.key, query.version);
       validateTemplateInput(template, body.data);
-      const model = buildDocumentModel(template, body.data, await templateContextFor(principal.organisationId));
+      const { context, logo } = await templateContextFor(principal.organisationId, storage);
+      const model = await attachLogo(buildDocumentModel(template, body.data, context), logo);
       const { pdf } = await render(model);
       response
         .status(200)
@@ -183,6 +189,7 @@ async function checkUploadedTemplate(
   source: string,
   inputSchema: unknown,
   organisationId: Types.ObjectId,
+  storage: ObjectStorage,
 ): Promise<void> {
   const refuse = (field: 'source' | 'schema', reason: string) =>
     new HttpProblem(422, 'Modello non valido', reason, {
@@ -206,10 +213,11 @@ async function checkUploadedTemplate(
   if (!validate(example)) {
     throw refuse('schema', 'il primo esempio in "examples" non rispetta lo schema stesso');
   }
-  const model = buildDocumentModel(
-    { key, version: 0, source },
-    example as Record<string, unknown>,
-    await templateContextFor(organisationId),
+  const { context, logo } = await templateContextFor(organisationId, storage);
+  // With the ente's logo, so that the check lays out the letterhead as the documents will.
+  const model = await attachLogo(
+    buildDocumentModel({ key, version: 0, source }, example as Record<string, unknown>, context),
+    logo,
   );
   await renderPdf(model);
 }

@@ -9,9 +9,11 @@ import {
   firstMissingInOrder,
   libreOfficeToPdf,
   normalise,
+  pdfImages,
   pdfText,
   qpdfCheck,
 } from '../support/readers.js';
+import { pngLogo } from './logo-images.js';
 
 interface DocumentResponse {
   id: string;
@@ -123,6 +125,60 @@ describe('document generation', () => {
     expect(record?.pdf.sha256).to.equal(created.body.pdf.sha256);
     expect((JSON.parse(record?.input ?? '{}') as { numero: number }).numero).to.equal(12);
     expect(record?.author?.name).to.equal('Amministratore');
+  });
+
+  it("puts the ente's logo on the letterhead of the PDF, the DOCX and the preview", async function () {
+    this.timeout(60_000);
+    const tenant = await newTenant('Comune con stemma');
+    const form = new FormData();
+    form.append('logo', new Blob([pngLogo]), 'stemma.png');
+    const upload = await fetch(`${testEnvironment().service.url}/api/v1/organisation/logo`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${tenant.token}` },
+      body: form,
+    });
+    expect(upload.status, await upload.text()).to.equal(200);
+
+    const created = await call<DocumentResponse>('POST', '/api/v1/documents', {
+      token: tenant.token,
+      json: { template: 'nomina-designato', data: nominaDesignatoExample() },
+    });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    const pdf = await download(created.body.links.pdf, tenant.token);
+    await qpdfCheck(pdf.bytes);
+    const images = await pdfImages(pdf.bytes);
+    expect(images.map((image) => image.page)).to.deep.equal(
+      Array.from({ length: created.body.pageCount }, (_, index) => index + 1),
+    );
+    expect(images[0]).to.include({ page: 1, width: 24, height: 12 });
+    expect(normalise(await pdfText(pdf.bytes))).to.contain('COMUNE CON STEMMA');
+
+    const docx = await download(created.body.links.docx, tenant.token);
+    // Zip entry names are stored uncompressed: the image part is in the package.
+    expect(docx.bytes.toString('latin1')).to.match(/word\/media\/\w+\.png/);
+
+    const preview = await fetch(
+      `${testEnvironment().service.url}/api/v1/templates/nomina-designato/preview`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tenant.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ data: nominaDesignatoExample() }),
+      },
+    );
+    expect(preview.status).to.equal(200);
+    const previewImages = await pdfImages(Buffer.from(await preview.arrayBuffer()));
+    expect(previewImages[0]).to.include({ page: 1, width: 24, height: 12 });
+  });
+
+  it('generates without a logo for an ente that has none', async () => {
+    const tenant = await newTenant();
+    const created = await call<DocumentResponse>('POST', '/api/v1/documents', {
+      token: tenant.token,
+      json: { template: 'nomina-designato', data: nominaDesignatoExample() },
+    });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    const pdf = await download(created.body.links.pdf, tenant.token);
+    expect(await pdfImages(pdf.bytes)).to.deep.equal([]);
   });
 
   it('opens in LibreOffice: the reference DOCX converts to a PDF with the same text', async function () {

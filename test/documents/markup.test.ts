@@ -564,4 +564,71 @@ describe('markup parser', () => {
       );
     });
   });
+
+  describe('the logo', () => {
+    const withLetterhead = (letterhead: string) =>
+      inDocument(`<letterhead>\n${letterhead}\n</letterhead>\n<p>Testo.</p>`);
+
+    it('reads <logo/> in the letterhead, with the default height, before the paragraphs', () => {
+      const model = parseMarkup(withLetterhead('<logo/>\n<p align="center">COMUNE</p>'));
+      expect(model.headerLogo).to.deep.equal({ heightMm: 18 });
+      expect(model.header.map((p) => inlineText(p.runs))).to.deep.equal(['COMUNE']);
+    });
+
+    it('takes the height in millimetres within 5 to 40', () => {
+      expect(parseMarkup(withLetterhead('<logo height="25"/>')).headerLogo).to.deep.equal({
+        heightMm: 25,
+      });
+      expect(parseMarkup(withLetterhead('<logo height="5"></logo>')).headerLogo).to.deep.equal({
+        heightMm: 5,
+      });
+      expect(parseMarkup(withLetterhead('<logo height="12.5"/>')).headerLogo).to.deep.equal({
+        heightMm: 12.5,
+      });
+    });
+
+    it('has no logo when the letterhead does not ask for one', () => {
+      expect(parseMarkup(withLetterhead('<p>COMUNE</p>'))).to.not.have.property('headerLogo');
+    });
+
+    it('refuses a height out of range or not a number, naming the element and the line', () => {
+      for (const height of ['4', '41', '0', '-10', 'abc', '18mm', '']) {
+        const error = markupError(
+          withLetterhead(`<p>COMUNE</p>`.replace('<p>', `<logo height="${height}"/><p>`)),
+        );
+        expect(error.element, height).to.equal('logo');
+        expect(error.line, height).to.equal(3);
+        expect(error.message, height).to.match(
+          /^riga 3: valore ".*" non valido per l'attributo height di <logo>/,
+        );
+      }
+    });
+
+    it('refuses <logo> outside the letterhead, naming it and the line', () => {
+      const inBody = markupError(inDocument('<p>Testo.</p>\n<logo/>'));
+      expect(inBody.element).to.equal('logo');
+      expect(inBody.message).to.equal(
+        'riga 3: elemento <logo> non ammesso in <document> (<logo> va solo in <letterhead>)',
+      );
+      const inFooter = markupError(inDocument('<footer>\n<logo/>\n</footer>'));
+      expect(inFooter.message).to.match(/^riga 3: elemento <logo> non ammesso in <footer>/);
+      const inParagraph = markupError(withLetterhead('<p>COMUNE <logo/></p>'));
+      expect(inParagraph.message).to.match(/^riga 3: elemento <logo> non ammesso in <p>/);
+    });
+
+    it('refuses a second logo, a logo after the text, content and unknown attributes', () => {
+      expect(markupError(withLetterhead('<logo/>\n<logo/>')).message).to.equal(
+        'riga 4: elemento <logo> ripetuto',
+      );
+      expect(markupError(withLetterhead('<p>COMUNE</p>\n<logo/>')).message).to.equal(
+        "riga 4: <logo> deve precedere i paragrafi dell'intestazione",
+      );
+      expect(markupError(withLetterhead('<logo>stemma</logo>')).message).to.equal(
+        'riga 3: <logo> non può avere contenuto',
+      );
+      expect(markupError(withLetterhead('<logo width="30"/>')).message).to.equal(
+        'riga 3: attributo "width" non ammesso in <logo>',
+      );
+    });
+  });
 });

@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import mammoth from 'mammoth';
 import type { DocumentModel } from '../../server/documents/document-model.js';
 import { renderDocx } from '../../server/documents/render-docx.js';
+import { jpegImage, jpegLogo, pngImage, pngLogo } from './logo-images.js';
 import { list, longDocument, para, sampleDecreto, text } from './sample-model.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -364,6 +365,56 @@ describe('renderDocx', function () {
         .map((m) => m[0])
         .find((p) => p.includes('Livello tre'));
       expect(nested).to.include('<w:ilvl w:val="2"/>');
+    });
+  });
+
+  describe('the logo', function () {
+    function withLogo(image = pngImage(), heightMm = 18): DocumentModel {
+      return { ...sampleDecreto(), headerLogo: { heightMm, image } };
+    }
+
+    it('puts the image in the package, centred at the top of the header, sized by its height', async function () {
+      const zip = readZip(await renderDocx(withLogo()));
+      const media = [...zip.keys()].filter((name) => name.startsWith('word/media/'));
+      expect(media).to.have.length(1);
+      expect(media[0]).to.match(/\.png$/);
+      expect(zip.get(media[0]!)!.data.equals(pngLogo)).to.be.true;
+      const rels = part(zip, 'word/_rels/header1.xml.rels');
+      const rel =
+        new RegExp(`Id="(rId\\d+)"[^>]*Target="${media[0]!.slice('word/'.length)}"`).exec(rels) ??
+        new RegExp(`Target="${media[0]!.slice('word/'.length)}"[^>]*Id="(rId\\d+)"`).exec(rels);
+      expect(rel, rels).to.not.equal(null);
+      const header = part(zip, 'word/header1.xml');
+      expect(header).to.include(`r:embed="${rel![1]}"`);
+      // The logo's paragraph comes first, centred, before the letterhead text.
+      const firstParagraph = header.slice(header.indexOf('<w:p>'), header.indexOf('</w:p>'));
+      expect(firstParagraph).to.include('<w:jc w:val="center"/>');
+      expect(firstParagraph).to.include('<w:drawing>');
+      expect(header.indexOf('<w:drawing>')).to.be.below(header.indexOf('COMUNE DI SANT’ELPIDIO'));
+      // 18 mm high, twice as wide, in EMU (36 000 to the millimetre).
+      const extent = /<wp:extent cx="(\d+)" cy="(\d+)"\/>/.exec(header);
+      expect(Number(extent![2]) / 36_000).to.be.closeTo(18, 0.05);
+      expect(Number(extent![1]) / 36_000).to.be.closeTo(36, 0.05);
+      expect(part(zip, '[Content_Types].xml')).to.include('Extension="png"');
+    });
+
+    it('takes a JPEG too, and draws no image when the ente has none', async function () {
+      const jpeg = readZip(await renderDocx(withLogo(jpegImage(), 30)));
+      const media = [...jpeg.keys()].filter((name) => name.startsWith('word/media/'));
+      expect(media).to.have.length(1);
+      expect(jpeg.get(media[0]!)!.data.equals(jpegLogo)).to.be.true;
+      const extent = /<wp:extent cx="(\d+)" cy="(\d+)"\/>/.exec(part(jpeg, 'word/header1.xml'));
+      expect(Number(extent![1]) / 36_000).to.be.closeTo(30, 0.05);
+
+      const without = await renderDocx({ ...sampleDecreto(), headerLogo: { heightMm: 18 } });
+      expect(without.equals(sample)).to.be.true;
+    });
+
+    it('gives the same bytes for the same model, twice and after other documents', async function () {
+      const first = await renderDocx(withLogo());
+      await renderDocx(withLogo(jpegImage()));
+      const second = await renderDocx(withLogo());
+      expect(second.equals(first)).to.be.true;
     });
   });
 

@@ -25,6 +25,7 @@ import type {
   TableCell,
 } from '../../server/documents/document-model.js';
 import { renderPdf, type RenderedPdf } from '../../server/documents/render-pdf.js';
+import { jpegImage, pngImage } from './logo-images.js';
 import { list, longDocument, para, sampleDecreto, text } from './sample-model.js';
 
 const run = promisify(execFile);
@@ -824,6 +825,90 @@ describe('PDF renderer', function () {
       );
       expect(result.pageCount).to.equal(2);
       expect(normalise(await pdftotext(result.file))).to.include('Questo documento ha 2 pagine.');
+    });
+  });
+
+  describe('the logo', () => {
+    const MM = 72 / 25.4;
+
+    interface ListedImage {
+      page: number;
+      width: number;
+      height: number;
+      encoding: string;
+      object: number;
+      xPpi: number;
+    }
+
+    /** `pdfimages -list`: one row per image drawn on a page. */
+    async function images(file: string): Promise<ListedImage[]> {
+      const { stdout } = await run('pdfimages', ['-list', file]);
+      return stdout
+        .split('\n')
+        .slice(2)
+        .filter(Boolean)
+        .map((row) => {
+          const cells = row.trim().split(/\s+/);
+          return {
+            page: Number(cells[0]),
+            width: Number(cells[3]),
+            height: Number(cells[4]),
+            encoding: cells[8] ?? '',
+            object: Number(cells[10]),
+            xPpi: Number(cells[12]),
+          };
+        });
+    }
+
+    it('draws the PNG once embedded on every page, above all the text', async () => {
+      const long = longDocument();
+      const result = await render({ ...long, headerLogo: { heightMm: 18, image: pngImage() } });
+      const listed = await images(result.file);
+      expect(listed.map((image) => image.page)).to.deep.equal(
+        Array.from({ length: result.pageCount }, (_, index) => index + 1),
+      );
+      expect(result.pageCount).to.be.above(1);
+      for (const image of listed) {
+        expect(image).to.include({ width: 24, height: 12, object: listed[0]!.object });
+        // 24 pixels over 36 mm: the height asked for, the width by aspect ratio.
+        expect(image.xPpi).to.be.closeTo(24 / (36 / 25.4), 1);
+      }
+      const logoBottom = (12 + 18) * MM;
+      for (let page = 1; page <= result.pageCount; page++) {
+        for (const word of await words(result.file, page)) {
+          expect(word.top, `${word.text} on page ${page}`).to.be.at.least(logoBottom);
+        }
+      }
+      const { pages } = await readPdf(result.bytes);
+      expectInsidePages(pages);
+      // The room the logo takes comes off the body, which therefore needs more pages.
+      expect(result.pageCount).to.be.at.least((await renderPdf(long)).pageCount);
+    });
+
+    it('embeds a JPEG as it is, and draws nothing when the ente has no logo', async () => {
+      const jpeg = await render({
+        ...sampleDecreto(),
+        headerLogo: { heightMm: 30, image: jpegImage() },
+      });
+      const listed = await images(jpeg.file);
+      expect(listed).to.have.length(jpeg.pageCount);
+      for (const image of listed)
+        expect(image).to.include({ width: 30, height: 30, encoding: 'jpeg' });
+
+      const plain = await renderPdf(sampleDecreto());
+      const imageless = await renderPdf({ ...sampleDecreto(), headerLogo: { heightMm: 18 } });
+      expect(Buffer.from(imageless.bytes).equals(Buffer.from(plain.bytes))).to.be.true;
+    });
+
+    it('is byte-identical across renders', async () => {
+      const withLogo = (): DocumentModel => ({
+        ...sampleDecreto(),
+        headerLogo: { heightMm: 18, image: pngImage() },
+      });
+      const first = await renderPdf(withLogo());
+      await renderPdf({ ...sampleDecreto(), headerLogo: { heightMm: 30, image: jpegImage() } });
+      const second = await renderPdf(withLogo());
+      expect(Buffer.from(second.bytes).equals(Buffer.from(first.bytes))).to.be.true;
     });
   });
 });

@@ -23,6 +23,33 @@ export async function pdfText(bytes: Uint8Array): Promise<string> {
   }
 }
 
+/** `pdfimages -list`: the page, pixel size and encoding of each image drawn. */
+export async function pdfImages(
+  bytes: Uint8Array,
+): Promise<{ page: number; width: number; height: number; encoding: string }[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'sigillo-images-'));
+  try {
+    const file = path.join(dir, 'document.pdf');
+    await writeFile(file, bytes);
+    const { stdout } = await run('pdfimages', ['-list', file]);
+    return stdout
+      .split('\n')
+      .slice(2)
+      .filter(Boolean)
+      .map((row) => {
+        const cells = row.trim().split(/\s+/);
+        return {
+          page: Number(cells[0]),
+          width: Number(cells[3]),
+          height: Number(cells[4]),
+          encoding: cells[8] ?? '',
+        };
+      });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** qpdf's structural check; throws with qpdf's output when the file is damaged. */
 export async function qpdfCheck(bytes: Uint8Array): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'sigillo-qpdf-'));
