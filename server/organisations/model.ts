@@ -13,7 +13,8 @@ export type OrganisationKind = (typeof organisationKinds)[number];
 
 export const dpoKinds = ['person', 'firm'] as const;
 
-const addressSchema = new mongoose.Schema(
+/** A postal address; suppliers use it too. */
+export const addressSchema = new mongoose.Schema(
   {
     street: { type: String, required: true },
     cap: { type: String, required: true },

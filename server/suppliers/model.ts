@@ -1,16 +1,7 @@
 import mongoose, { type InferSchemaType } from 'mongoose';
 import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
 import { jsonView } from '../platform/json-view.js';
-
-const addressSchema = new mongoose.Schema(
-  {
-    street: { type: String, required: true },
-    cap: { type: String, required: true },
-    city: { type: String, required: true },
-    province: { type: String, required: true },
-  },
-  { _id: false },
-);
+import { addressSchema } from '../organisations/model.js';
 
 const legalRepresentativeSchema = new mongoose.Schema(
   {

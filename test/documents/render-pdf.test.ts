@@ -26,6 +26,7 @@ import type {
 } from '../../server/documents/document-model.js';
 import { renderPdf, type RenderedPdf } from '../../server/documents/render-pdf.js';
 import { jpegImage, pngImage } from './logo-images.js';
+import { pdfImages } from '../support/readers.js';
 import { list, longDocument, para, sampleDecreto, text } from './sample-model.js';
 
 const run = promisify(execFile);
@@ -831,39 +832,10 @@ describe('PDF renderer', function () {
   describe('the logo', () => {
     const MM = 72 / 25.4;
 
-    interface ListedImage {
-      page: number;
-      width: number;
-      height: number;
-      encoding: string;
-      object: number;
-      xPpi: number;
-    }
-
-    /** `pdfimages -list`: one row per image drawn on a page. */
-    async function images(file: string): Promise<ListedImage[]> {
-      const { stdout } = await run('pdfimages', ['-list', file]);
-      return stdout
-        .split('\n')
-        .slice(2)
-        .filter(Boolean)
-        .map((row) => {
-          const cells = row.trim().split(/\s+/);
-          return {
-            page: Number(cells[0]),
-            width: Number(cells[3]),
-            height: Number(cells[4]),
-            encoding: cells[8] ?? '',
-            object: Number(cells[10]),
-            xPpi: Number(cells[12]),
-          };
-        });
-    }
-
     it('draws the PNG once embedded on every page, above all the text', async () => {
       const long = longDocument();
       const result = await render({ ...long, headerLogo: { heightMm: 18, image: pngImage() } });
-      const listed = await images(result.file);
+      const listed = await pdfImages(result.bytes);
       expect(listed.map((image) => image.page)).to.deep.equal(
         Array.from({ length: result.pageCount }, (_, index) => index + 1),
       );
@@ -890,7 +862,7 @@ describe('PDF renderer', function () {
         ...sampleDecreto(),
         headerLogo: { heightMm: 30, image: jpegImage() },
       });
-      const listed = await images(jpeg.file);
+      const listed = await pdfImages(jpeg.bytes);
       expect(listed).to.have.length(jpeg.pageCount);
       for (const image of listed)
         expect(image).to.include({ width: 30, height: 30, encoding: 'jpeg' });

@@ -23,10 +23,18 @@ export async function pdfText(bytes: Uint8Array): Promise<string> {
   }
 }
 
-/** `pdfimages -list`: the page, pixel size and encoding of each image drawn. */
-export async function pdfImages(
-  bytes: Uint8Array,
-): Promise<{ page: number; width: number; height: number; encoding: string }[]> {
+export interface ListedImage {
+  page: number;
+  width: number;
+  height: number;
+  encoding: string;
+  /** The PDF object holding the image: the same number on every page means one embedding. */
+  object: number;
+  xPpi: number;
+}
+
+/** `pdfimages -list`: page, pixel size, encoding, object and resolution of each image drawn. */
+export async function pdfImages(bytes: Uint8Array): Promise<ListedImage[]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'sigillo-images-'));
   try {
     const file = path.join(dir, 'document.pdf');
@@ -43,6 +51,8 @@ export async function pdfImages(
           width: Number(cells[3]),
           height: Number(cells[4]),
           encoding: cells[8] ?? '',
+          object: Number(cells[10]),
+          xPpi: Number(cells[12]),
         };
       });
   } finally {
