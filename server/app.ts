@@ -7,6 +7,8 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import { registerAccessRoutes } from './access/routes.js';
+import { registerAppointmentRoutes } from './appointments/routes.js';
+import { registerRegisterRoutes } from './registers/routes.js';
 import { resolveApiToken } from './access/service.js';
 import type { ModelRenderer } from './documents/render-pool.js';
 import { registerDocumentRoutes } from './documents/routes.js';
@@ -20,6 +22,7 @@ import { Api } from './platform/api.js';
 import { authenticate } from './platform/auth.js';
 import type { Config } from './platform/config.js';
 import { errorHandler, notFoundHandler } from './platform/http-problem.js';
+import type { JobQueue } from './platform/jobs.js';
 import type { Logger } from './platform/logger.js';
 import type { ObjectStorage } from './platform/storage.js';
 
@@ -28,6 +31,8 @@ export interface AppDependencies {
   logger: Logger;
   storage: ObjectStorage;
   render: ModelRenderer;
+  /** Where routes enqueue long work (see server/jobs.ts); no route uses it yet. */
+  jobs: JobQueue;
 }
 
 const acceptableRequestId = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -75,6 +80,8 @@ export function createApp({ config, logger, storage, render }: AppDependencies):
   registerRegulationRoutes(api);
   registerProcessingRoutes(api);
   registerOrganisationRoutes(api, storage);
+  registerRegisterRoutes(api);
+  registerAppointmentRoutes(api, { storage, render });
 
   const openApiDocument = api.document();
   app.get('/openapi.json', async (_request, response) => {

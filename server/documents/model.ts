@@ -46,6 +46,18 @@ const generatedDocumentSchema = new mongoose.Schema(
     docx: { type: storedFileSchema, required: true },
     pageCount: { type: Number, required: true },
     signatureAreas: { type: [signatureAreaSchema], default: [] },
+    /** The act's number when its template is numbered by a register. */
+    registration: {
+      type: new mongoose.Schema(
+        {
+          registerKey: { type: String, required: true },
+          year: { type: Number, required: true },
+          number: { type: Number, required: true },
+        },
+        { _id: false },
+      ),
+      default: null,
+    },
     author: {
       userId: { type: mongoose.Schema.Types.ObjectId, ref: 'User', required: true },
       name: { type: String, required: true },

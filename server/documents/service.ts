@@ -5,6 +5,8 @@ import type { ObjectStorage, StoredObject } from '../platform/storage.js';
 import { Organisation } from '../organisations/model.js';
 import { regolamentoContext } from '../regulations/service.js';
 import { findTemplate, validateTemplateInput } from '../templates/service.js';
+import type { TemplateVersionDocument } from '../templates/model.js';
+import { isDuplicateKey } from '../people/fields.js';
 import { GeneratedDocument } from './model.js';
 import { loadLogo } from './logo.js';
 import {
@@ -54,15 +56,30 @@ export async function generateDocument(input: {
   templateKey: string;
   version?: number;
   data: Record<string, unknown>;
-  principal: Principal;
+  /** Who generates it: a user, or the user who started the job generating it. */
+  principal: Pick<Principal, 'organisationId' | 'userId' | 'name'>;
   storage: ObjectStorage;
   render: ModelRenderer;
+  /**
+   * A numbered act passes an id derived from its number: generating it again
+   * (a retry after a crash) then finds the record instead of making a second one.
+   */
+  documentId?: Types.ObjectId;
+  registration?: { registerKey: string; year: number; number: number };
+  /** Callers generating many documents load these once. */
+  template?: TemplateVersionDocument;
+  sources?: OrganisationSources;
 }) {
-  const template = await findTemplate(input.templateKey, input.version);
+  if (input.documentId) {
+    const existing = await GeneratedDocument.findById(input.documentId);
+    if (existing) return existing;
+  }
+  const template = input.template ?? (await findTemplate(input.templateKey, input.version));
   validateTemplateInput(template, input.data);
-  const { context, logo } = await templateContextFor(input.principal.organisationId, input.storage);
+  const { context, logo } =
+    input.sources ?? (await templateContextFor(input.principal.organisationId, input.storage));
   const rendered = await renderDocument(template, input.data, context, input.render, logo);
-  const documentId = new mongoose.Types.ObjectId();
+  const documentId = input.documentId ?? new mongoose.Types.ObjectId();
   const prefix = `organisations/${input.principal.organisationId.toString()}/documents/${documentId.toString()}`;
   const title = rendered.model.metadata.title;
   const stored: StoredObject[] = [];
@@ -90,13 +107,22 @@ export async function generateDocument(input: {
       pageCount: rendered.pdf.pageCount,
       signatureAreas: rendered.pdf.signatureAreas,
       author: { userId: input.principal.userId, name: input.principal.name },
+      registration: input.registration ?? null,
     });
   } catch (error) {
+    // A concurrent attempt at the same act wrote the same keys: only this
+    // attempt's own object versions may go, and without versioning none.
+    const raced = input.documentId !== undefined && isDuplicateKey(error);
     await Promise.all(
-      stored.map((object) =>
-        input.storage.delete(object.key, object.versionId).catch(() => undefined),
-      ),
+      stored
+        .filter((object) => !raced || object.versionId)
+        .map((object) => input.storage.delete(object.key, object.versionId).catch(() => undefined)),
     );
+    if (raced) {
+      // A concurrent retry recorded the same act first, with the same bytes.
+      const recorded = await GeneratedDocument.findById(input.documentId);
+      if (recorded) return recorded;
+    }
     throw error;
   }
 }

@@ -1,0 +1,40 @@
+import mongoose, { type InferSchemaType } from 'mongoose';
+import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
+import { jsonView } from '../platform/json-view.js';
+
+/**
+ * One number of a register (e.g. "Decreti del Sindaco", 2026, n. 12), bound to
+ * the act it numbers from the moment it exists. A number is only ever created by
+ * inserting this record, and the unique indexes below make the insert the one
+ * atomic step of numbering: there is no counter that can move ahead of the
+ * entries, so a crash can leave an act half-issued but never a gap or a reused
+ * number. The half-issued act keeps its number and is completed on retry.
+ */
+const registerEntrySchema = new mongoose.Schema(
+  {
+    ...tenantOwnership,
+    registerKey: { type: String, required: true, immutable: true },
+    year: { type: Number, required: true, immutable: true },
+    number: { type: Number, required: true, immutable: true, min: 1 },
+    /** Which act holds the number, e.g. "appointment:<id>:nomina". One number per act. */
+    actKey: { type: String, required: true, immutable: true },
+    /** The act's date (Europe/Rome), fixed at numbering so that a retried act keeps it. */
+    date: { type: String, required: true, immutable: true },
+    subject: { type: String, required: true },
+    /** reserved: numbered, document not stored yet; recorded: the act is complete. */
+    status: { type: String, enum: ['reserved', 'recorded'], required: true, default: 'reserved' },
+    documentId: { type: mongoose.Schema.Types.ObjectId, ref: 'GeneratedDocument', default: null },
+    recordedAt: { type: Date, default: null },
+  },
+  { timestamps: true, toJSON: jsonView() },
+);
+registerEntrySchema.plugin(tenantScoped);
+registerEntrySchema.index(
+  { organisationId: 1, registerKey: 1, year: 1, number: 1 },
+  { unique: true },
+);
+registerEntrySchema.index({ organisationId: 1, actKey: 1 }, { unique: true });
+registerEntrySchema.index({ organisationId: 1, status: 1 });
+
+export type RegisterEntryRecord = InferSchemaType<typeof registerEntrySchema>;
+export const RegisterEntry = mongoose.model('RegisterEntry', registerEntrySchema);
