@@ -31,13 +31,13 @@ export interface AppDependencies {
   logger: Logger;
   storage: ObjectStorage;
   render: ModelRenderer;
-  /** Where routes enqueue long work (see server/jobs.ts); no route uses it yet. */
+  /** Where routes enqueue long work (see server/jobs.ts). */
   jobs: JobQueue;
 }
 
 const acceptableRequestId = /^[A-Za-z0-9._:-]{1,100}$/;
 
-export function createApp({ config, logger, storage, render }: AppDependencies): Express {
+export function createApp({ config, logger, storage, render, jobs }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -81,7 +81,7 @@ export function createApp({ config, logger, storage, render }: AppDependencies):
   registerProcessingRoutes(api);
   registerOrganisationRoutes(api, storage);
   registerRegisterRoutes(api);
-  registerAppointmentRoutes(api, { storage, render });
+  registerAppointmentRoutes(api, { storage, render, jobs });
 
   const openApiDocument = api.document();
   app.get('/openapi.json', async (_request, response) => {

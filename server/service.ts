@@ -8,9 +8,11 @@ import type { Server } from 'node:http';
 import { bootstrapIfEmpty } from './access/service.js';
 import { createApp } from './app.js';
 import { RenderPool } from './documents/render-pool.js';
+import { registerJobHandlers } from './jobs.js';
 import type { Config } from './platform/config.js';
 import { connectDatabase, disconnectDatabase } from './platform/db.js';
 import { resolveBackends } from './platform/embedded.js';
+import { createJobQueue, defaultWorkerName, type JobQueue } from './platform/jobs.js';
 import { findRepoRoot } from './platform/local-servers.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { ObjectStorage } from './platform/storage.js';
@@ -23,6 +25,8 @@ export interface RunningService {
   url: string;
   port: number;
   storage: ObjectStorage;
+  /** The job queue: enqueue and status always; runs jobs here only with JOBS_IN_PROCESS. */
+  jobs: JobQueue;
   logger: Logger;
   /** Stops accepting, lets in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), closes everything. */
   stop(): Promise<void>;
@@ -44,8 +48,9 @@ export async function startService(
   const stopBackends = () => Promise.all(backends.started.map((server) => server.stop()));
   let storage: ObjectStorage | undefined;
   let renderPool: RenderPool | undefined;
+  let jobs: JobQueue | undefined;
   try {
-    await connectDatabase({
+    const connection = await connectDatabase({
       uri: backends.mongodbUri,
       dbName: config.MONGODB_DATABASE,
       retries: config.MONGODB_CONNECT_RETRIES,
@@ -79,7 +84,20 @@ export async function startService(
     }
 
     renderPool = new RenderPool(config.RENDER_THREADS);
-    const app = createApp({ config, logger, storage, render: renderPool.render });
+    if (!connection.db) throw new Error('MongoDB connection has no database handle');
+    jobs = createJobQueue({
+      db: connection.db,
+      logger,
+      workerName: defaultWorkerName('service'),
+      stopTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      lockLifetimeMs: config.JOBS_LOCK_LIFETIME_MS,
+      processEveryMs: config.JOBS_POLL_MS,
+      concurrency: config.JOBS_CONCURRENCY,
+    });
+    registerJobHandlers(jobs, { storage, render: renderPool.render, logger });
+    // Off when separate `npm run worker` processes run the jobs.
+    if (config.JOBS_IN_PROCESS) await jobs.start();
+    const app = createApp({ config, logger, storage, render: renderPool.render, jobs });
     const server: Server = await new Promise((resolve, reject) => {
       const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
       listening.once('error', reject);
@@ -90,6 +108,7 @@ export async function startService(
 
     const openStorage = storage;
     const openPool = renderPool;
+    const openJobs = jobs;
     let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {
@@ -102,7 +121,8 @@ export async function startService(
           logger.warn('shutdown timeout reached, closing remaining connections');
           server.closeAllConnections();
         }, config.SHUTDOWN_TIMEOUT_MS);
-        await closed;
+        // Running jobs get the same time to finish; those that do not are resumed later.
+        await Promise.all([closed, openJobs.stop()]);
         clearInterval(sweeper);
         clearTimeout(forced);
         await disconnectDatabase();
@@ -113,8 +133,9 @@ export async function startService(
       })();
       return stopping;
     };
-    return { url, port, storage: openStorage, logger, stop };
+    return { url, port, storage: openStorage, jobs: openJobs, logger, stop };
   } catch (error) {
+    await jobs?.stop().catch(() => undefined);
     storage?.destroy();
     await renderPool?.destroy();
     await disconnectDatabase().catch(() => undefined);

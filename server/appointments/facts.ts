@@ -4,6 +4,8 @@
  */
 import type { Types } from 'mongoose';
 import { Organisation } from '../organisations/model.js';
+import type { TemplateVersionDocument } from '../templates/model.js';
+import { findTemplate } from '../templates/service.js';
 import { Person } from '../people/model.js';
 import { ProcessingActivity } from '../processing/model.js';
 import { Settore } from '../settori/model.js';
@@ -38,6 +40,16 @@ export class FactCache {
   private readonly settori = new Map<string, Promise<SettoreDoc | null>>();
   private readonly activities = new Map<string, Promise<ActivityDoc | null>>();
   private readonly appointments = new Map<string, Promise<AppointmentDocument | null>>();
+  private readonly templates = new Map<string, Promise<TemplateVersionDocument>>();
+
+  template(key: string): Promise<TemplateVersionDocument> {
+    let found = this.templates.get(key);
+    if (!found) {
+      found = findTemplate(key);
+      this.templates.set(key, found);
+    }
+    return found;
+  }
 
   organisation(id: Types.ObjectId) {
     return memo(this.organisations, id, () => Organisation.findById(id));

@@ -1,6 +1,19 @@
+import { createHash } from 'node:crypto';
+import type { Request } from 'express';
 import { z } from 'zod';
 import { objectIdSchema, type Api } from '../platform/api.js';
-import { paginationQuery, totalCountDescription } from '../people/fields.js';
+import { HttpProblem } from '../platform/http-problem.js';
+import type { JobQueue } from '../platform/jobs.js';
+import { isoDateSchema, paginationQuery, totalCountDescription } from '../people/fields.js';
+import {
+  bulkCsvDescription,
+  checkCsv,
+  findBulk,
+  peopleFromCsv,
+  startBulk,
+  unauthorisedEmployees,
+} from './bulk.js';
+import type { BulkIssueDocument } from './bulk-model.js';
 import {
   appointmentChangesSchema,
   dpoCommunicationSchema,
@@ -85,7 +98,90 @@ const conflictResponse = {
   description: 'Transizione non ammessa: currentState indica lo stato della nomina',
 };
 
-export function registerAppointmentRoutes(api: Api, deps: ActDependencies): void {
+const idempotencyKeyPattern = /^[\x21-\x7e]{8,200}$/;
+
+function idempotencyKeyOf(request: Request): string | undefined {
+  const key = request.get('idempotency-key');
+  if (key === undefined) return undefined;
+  if (!idempotencyKeyPattern.test(key)) {
+    throw HttpProblem.badRequest(
+      'Idempotency-Key non valida: da 8 a 200 caratteri ASCII visibili',
+      [{ name: 'Idempotency-Key', reason: 'formato non valido' }],
+    );
+  }
+  return key;
+}
+
+const bulkFileSchema = z.object({
+  sha256: z.string(),
+  size: z.number().int(),
+  contentType: z.string(),
+  fileName: z.string(),
+});
+
+const bulkSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(['queued', 'running', 'completed', 'failed']),
+    source: z.enum(['settore', 'csv']),
+    settoreId: z.string(),
+    total: z.number().int(),
+    done: z.number().int(),
+    failures: z.array(z.object({ row: z.number().int(), message: z.string() })),
+    queue: z
+      .object({ state: z.string(), failReason: z.string().optional() })
+      .nullable()
+      .openapi({ description: 'Lo stato del lavoro nella coda (chi lo esegue, errori)' }),
+    links: z.object({ appointments: z.string(), zip: z.string(), pdf: z.string() }),
+    zip: bulkFileSchema.nullable(),
+    pdf: bulkFileSchema.nullable(),
+  })
+  .openapi('BulkIssue');
+
+const bulkRequestSchema = z
+  .object({
+    settoreId: objectIdSchema,
+    personIds: z.array(objectIdSchema).min(1).max(5000).optional().openapi({
+      description:
+        'Le persone da autorizzare; se assenti, tutti i dipendenti del settore senza autorizzazione in vigore',
+    }),
+    instructions: z.array(z.string().trim().min(1).max(2000)).min(1).max(200).optional(),
+    startDate: isoDateSchema.nullable().optional(),
+    endDate: isoDateSchema.nullable().optional(),
+  })
+  .strict()
+  .openapi('BulkRequest');
+
+async function presentBulk(bulk: BulkIssueDocument, jobs: JobQueue) {
+  const json = bulk.toJSON() as Record<string, unknown>;
+  const publicFile = (file: unknown) => {
+    if (!file) return null;
+    const { key: _key, versionId: _versionId, ...rest } = file as Record<string, unknown>;
+    return rest;
+  };
+  const queue = bulk.queueJobId ? await jobs.status(bulk.queueJobId) : null;
+  const base = `/api/v1/appointment-bulks/${bulk.id}`;
+  return {
+    ...json,
+    zip: publicFile(json.zip),
+    pdf: publicFile(json.pdf),
+    queue: queue
+      ? { state: queue.state, ...(queue.failReason ? { failReason: queue.failReason } : {}) }
+      : null,
+    links: {
+      appointments: `/api/v1/appointments?bulkJobId=${bulk.id}`,
+      zip: `${base}/zip`,
+      pdf: `${base}/pdf`,
+    },
+  };
+}
+
+export function registerAppointmentRoutes(
+  api: Api,
+  deps: ActDependencies & { jobs: JobQueue },
+): void {
+  registerBulkRoutes(api, deps);
+
   api.route({
     method: 'get',
     path: '/api/v1/appointments',
@@ -350,4 +446,160 @@ export function registerAppointmentRoutes(api: Api, deps: ActDependencies): void
       response.status(201).location(`/api/v1/appointments/${draft.id}`).json(draft);
     },
   });
+}
+
+function registerBulkRoutes(api: Api, deps: ActDependencies & { jobs: JobQueue }): void {
+  const bulkIdParams = z.object({ bulkId: objectIdSchema });
+  const started = {
+    202: { description: 'Lavoro avviato', schema: bulkSchema },
+    200: { description: 'Stessa Idempotency-Key: il lavoro già avviato', schema: bulkSchema },
+    409: { description: 'Nessuna persona da autorizzare' },
+    422: {
+      description: 'Settore senza Designato in carica, Idempotency-Key riusata, righe errate',
+    },
+  };
+
+  api.route({
+    method: 'post',
+    path: '/api/v1/appointment-bulks',
+    summary:
+      "Autorizza in un'unica emissione i dipendenti di un settore (un atto numerato ciascuno). Idempotente con l'intestazione Idempotency-Key",
+    tags: ['Nomine'],
+    access: writers,
+    body: bulkRequestSchema,
+    responses: started,
+    handler: async ({ body, principal }, request, response) => {
+      const { bulk, created } = await startBulk({
+        request: body,
+        source: 'settore',
+        requestFingerprint: body,
+        idempotencyKey: idempotencyKeyOf(request),
+        actor: principal,
+        jobs: deps.jobs,
+        resolvePeople: async () =>
+          body.personIds ?? (await unauthorisedEmployees(body.settoreId)).map(String),
+      });
+      response
+        .status(created ? 202 : 200)
+        .location(`/api/v1/appointment-bulks/${bulk.id}`)
+        .json(await presentBulk(bulk, deps.jobs));
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/api/v1/appointment-bulks/csv',
+    summary:
+      "Autorizza le persone di un CSV: ogni riga è verificata prima di emettere alcunché (422 con il rapporto se una riga è errata; dryRun=true solo verifica). Idempotente con l'intestazione Idempotency-Key",
+    tags: ['Nomine'],
+    access: writers,
+    body: z
+      .object({
+        settoreId: objectIdSchema,
+        dryRun: z.enum(['true', 'false']).default('false'),
+        startDate: isoDateSchema.optional(),
+        endDate: isoDateSchema.optional(),
+      })
+      .strict(),
+    upload: {
+      maxFileSize: 1024 * 1024,
+      files: [{ name: 'file', required: true, description: bulkCsvDescription }],
+    },
+    responses: {
+      ...started,
+      200: { description: 'dryRun: il rapporto delle righe, o la stessa Idempotency-Key' },
+    },
+    handler: async ({ body, files, principal }, request, response) => {
+      const buffer = files.file!.buffer;
+      const { rows, parsed } = await checkCsv(buffer, body.settoreId);
+      const failed = rows.filter((row) => row.status === 'error');
+      if (failed.length > 0) {
+        throw new HttpProblem(
+          422,
+          'Righe non valide',
+          `Righe con errori: ${failed.map((row) => row.row).join(', ')}. Nessun atto è stato emesso`,
+          {
+            invalidParams: failed.flatMap((row) =>
+              row.errors.map((reason) => ({ name: `files.file.riga${row.row}`, reason })),
+            ),
+            rows,
+          },
+        );
+      }
+      if (body.dryRun === 'true') {
+        response.json({ rows });
+        return;
+      }
+      const { dryRun: _dryRun, ...request_ } = body;
+      const { bulk, created } = await startBulk({
+        request: request_,
+        source: 'csv',
+        requestFingerprint: {
+          ...request_,
+          file: createHash('sha256').update(buffer).digest('hex'),
+        },
+        idempotencyKey: idempotencyKeyOf(request),
+        actor: principal,
+        jobs: deps.jobs,
+        resolvePeople: () => peopleFromCsv(parsed, rows, body.settoreId),
+      });
+      response
+        .status(created ? 202 : 200)
+        .location(`/api/v1/appointment-bulks/${bulk.id}`)
+        .json({ ...(await presentBulk(bulk, deps.jobs)), rows });
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/api/v1/appointment-bulks/:bulkId',
+    summary: "Avanzamento di un'emissione massiva: fatti/totale, errori, risultati",
+    tags: ['Nomine'],
+    access: allRoles,
+    params: bulkIdParams,
+    responses: { 200: { description: 'Stato', schema: bulkSchema } },
+    handler: async ({ params }, _request, response) => {
+      response.json(await presentBulk(await findBulk(params.bulkId), deps.jobs));
+    },
+  });
+
+  for (const format of ['zip', 'pdf'] as const) {
+    api.route({
+      method: 'get',
+      path: `/api/v1/appointment-bulks/:bulkId/${format}`,
+      summary:
+        format === 'zip'
+          ? 'Tutti gli atti, PDF e DOCX, in un ZIP'
+          : 'Tutti gli atti in un unico PDF, nell’ordine delle righe',
+      tags: ['Nomine'],
+      access: allRoles,
+      params: bulkIdParams,
+      responses: {
+        200: { description: 'Il file' },
+        409: { description: 'Emissione non ancora completata' },
+      },
+      handler: async ({ params }, _request, response) => {
+        const bulk = await findBulk(params.bulkId);
+        const file = bulk[format];
+        if (!file) {
+          throw HttpProblem.conflict(
+            `Emissione non ancora completata (${bulk.done} di ${bulk.total})`,
+            { currentState: bulk.status },
+          );
+        }
+        const stored = await deps.storage.get(file.key, {
+          expectedSha256: file.sha256,
+          ...(file.versionId ? { versionId: file.versionId } : {}),
+        });
+        response
+          .status(200)
+          .type(file.contentType)
+          .setHeader(
+            'Content-Disposition',
+            `attachment; filename*=UTF-8''${encodeURIComponent(file.fileName)}`,
+          )
+          .send(stored.body);
+      },
+    });
+  }
 }

@@ -28,6 +28,7 @@ import {
   markRecorded,
   pendingActKeys,
   registerName,
+  type Registration,
   todayInRome,
 } from '../registers/service.js';
 import {
@@ -57,6 +58,16 @@ export interface ActDependencies {
   render: ModelRenderer;
   /** Shared by the acts of one bulk job. */
   cache?: FactCache;
+  /**
+   * Runs numbering one act at a time: a bulk job numbering its own acts in
+   * turn spares the database the races of concurrent numbering.
+   */
+  numbering?: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+/** Templates by key, loaded once per bulk job (a job uses the version current at its start). */
+function templateFor(key: string, deps: ActDependencies) {
+  return deps.cache ? deps.cache.template(key) : findTemplate(key);
 }
 
 const defaultLegalBasis: Record<AppointmentRole, string> = {
@@ -299,16 +310,21 @@ async function produceAct(
   plan: PlannedAct,
   actor: Actor,
   deps: ActDependencies,
-  sources?: Awaited<ReturnType<typeof templateContextFor>>,
+  sources: Awaited<ReturnType<typeof templateContextFor>> | undefined,
+  known: Registration | null,
 ) {
-  const registration = await assignNumber({
-    registerKey: plan.registerKey,
-    actKey: plan.actKey,
-    subject: plan.subject,
-  });
+  const number = async () =>
+    known ??
+    assignNumber({
+      registerKey: plan.registerKey,
+      actKey: plan.actKey,
+      subject: plan.subject,
+      knownUnnumbered: true,
+    });
+  const registration = await (deps.numbering ? deps.numbering(number) : number());
   let documentId: Types.ObjectId | null = null;
   if (plan.templateKey) {
-    const template = await findTemplate(plan.templateKey);
+    const template = await templateFor(plan.templateKey, deps);
     const document = await generateDocument({
       templateKey: plan.templateKey,
       template,
@@ -317,19 +333,22 @@ async function produceAct(
       storage: deps.storage,
       render: deps.render,
       documentId: documentIdFor(plan.actKey, appointment.organisationId),
+      // A number given just now: no earlier attempt can have stored this act's document.
+      documentIsNew: registration.fresh,
       registration,
       ...(sources ? { sources } : {}),
     });
     documentId = document._id;
   }
+
   if (registration.status !== 'recorded') await markRecorded(plan.actKey, documentId);
   return { registration, documentId };
 }
 
 /** Checks the act can be written before it takes a number: numbers are never given back. */
-async function checkRenderable(plan: PlannedAct): Promise<void> {
+async function checkRenderable(plan: PlannedAct, deps: ActDependencies): Promise<void> {
   if (!plan.templateKey) return;
-  const template = await findTemplate(plan.templateKey);
+  const template = await templateFor(plan.templateKey, deps);
   try {
     validateTemplateInput(template, actData(plan, 1, todayInRome()));
   } catch (error) {
@@ -429,29 +448,18 @@ export async function issueAppointment(
   // A numbered act was decided already: finish it even if a rule has changed since.
   if (!registration) {
     await issueRuleChecks(appointment, facts);
-    await checkRenderable(plan);
+    await checkRenderable(plan, deps);
   }
-  const act = await produceAct(appointment, plan, actor, deps, sources);
-  const issued = await Appointment.findOneAndUpdate(
-    { _id: appointment._id, status: 'draft' },
-    {
-      $set: { status: 'issued', startDate: appointment.startDate ?? act.registration.date },
-      $push: {
-        acts: {
-          kind: 'nomina',
-          documentId: act.documentId,
-          registerKey: act.registration.registerKey,
-          year: act.registration.year,
-          number: act.registration.number,
-          date: act.registration.date,
-        },
-        transitions: { from: 'draft', to: 'issued', at: new Date(), by: actorOf(actor) },
-      },
-    },
-    { returnDocument: 'after' },
-  );
-  const current = issued ?? (await findAppointment(appointment._id));
+  const act = await produceAct(appointment, plan, actor, deps, sources, registration);
+  const current = await recordAct(appointment, act, {
+    kind: 'nomina',
+    from: ['draft'],
+    to: 'issued',
+    actor,
+    set: (fresh) => ({ startDate: fresh.startDate ?? act.registration.date }),
+  });
   await completeSupersession(current, actor, deps);
+
   return current;
 }
 
@@ -502,7 +510,7 @@ async function endAppointment(
     data: revocaData(appointment, facts, revocation),
     startsOnActDate: true,
   };
-  if (!registration) await checkRenderable(plan);
+  if (!registration) await checkRenderable(plan, deps);
   // Kept on the record before numbering so that a crash recovery can rewrite the same act.
   await Appointment.updateOne(
     { _id: appointment._id, revocation: null },
@@ -516,36 +524,73 @@ async function endAppointment(
       },
     },
   );
-  const act = await produceAct(appointment, plan, actor, deps);
-  const ended = await Appointment.findOneAndUpdate(
-    { _id: appointment._id, status: { $in: activeStatuses } },
+  const act = await produceAct(appointment, plan, actor, deps, undefined, registration);
+  return recordAct(appointment, act, {
+    kind: 'revoca',
+    from: activeStatuses,
+    to,
+    actor,
+    note: revocation.reason,
+    set: () => ({
+      endDate: revocation.effectiveDate,
+      ...(revocation.successorId ? { supersededById: revocation.successorId } : {}),
+    }),
+  });
+}
+
+/**
+ * Records a produced act on its appointment and moves the state. The write is
+ * by id with whole arrays (FerretDB scans for any richer filter and makes no
+ * conditional update atomic anyway): two attempts at the same act write the same
+ * thing, and the act's uniqueness rests on its register entry.
+ */
+async function recordAct(
+  loaded: AppointmentDocument,
+  act: Awaited<ReturnType<typeof produceAct>>,
+  move: {
+    kind: 'nomina' | 'revoca';
+    from: readonly AppointmentStatus[];
+    to: AppointmentStatus;
+    actor: Actor;
+    note?: string;
+    set: (fresh: AppointmentDocument) => Record<string, unknown>;
+  },
+): Promise<AppointmentDocument> {
+  // Read again only after a retry: a first attempt's own read is current enough.
+  const fresh = act.registration.fresh ? loaded : await findAppointment(loaded._id);
+  if (fresh.acts.some((recorded) => recorded.kind === move.kind)) return fresh;
+  if (!move.from.includes(fresh.status)) {
+    throw wrongState(fresh, move.kind === 'nomina' ? 'emettere la nomina' : 'revocare la nomina');
+  }
+  const acts = [
+    ...fresh.acts.map((recorded) => recorded.toObject()),
     {
-      $set: {
-        status: to,
-        endDate: revocation.effectiveDate,
-        ...(revocation.successorId ? { supersededById: revocation.successorId } : {}),
-      },
-      $push: {
-        acts: {
-          kind: 'revoca',
-          documentId: act.documentId,
-          registerKey: act.registration.registerKey,
-          year: act.registration.year,
-          number: act.registration.number,
-          date: act.registration.date,
-        },
-        transitions: {
-          from: appointment.status,
-          to,
-          at: new Date(),
-          by: actorOf(actor),
-          note: revocation.reason,
-        },
-      },
+      kind: move.kind,
+      documentId: act.documentId,
+      registerKey: act.registration.registerKey,
+      year: act.registration.year,
+      number: act.registration.number,
+      date: act.registration.date,
     },
+  ];
+  const transitions = [
+    ...fresh.transitions.map((transition) => transition.toObject()),
+    {
+      from: fresh.status,
+      to: move.to,
+      at: new Date(),
+      by: actorOf(move.actor),
+      note: move.note ?? null,
+    },
+  ];
+  // The record was read within the tenant just above: addressing it by id stays in the tenant.
+  const updated = await Appointment.findOneAndUpdate(
+    { _id: fresh._id },
+    { $set: { status: move.to, acts, transitions, ...move.set(fresh) } },
     { returnDocument: 'after' },
-  );
-  return ended ?? (await findAppointment(appointment._id));
+  ).setOptions({ crossTenant: true });
+  if (!updated) throw HttpProblem.notFound(`Nomina ${fresh.id} non trovata`);
+  return updated;
 }
 
 export async function revokeAppointment(

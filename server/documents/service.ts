@@ -65,12 +65,14 @@ export async function generateDocument(input: {
    * (a retry after a crash) then finds the record instead of making a second one.
    */
   documentId?: Types.ObjectId;
+  /** The caller knows no document with `documentId` exists yet. */
+  documentIsNew?: boolean;
   registration?: { registerKey: string; year: number; number: number };
   /** Callers generating many documents load these once. */
   template?: TemplateVersionDocument;
   sources?: OrganisationSources;
 }) {
-  if (input.documentId) {
+  if (input.documentId && !input.documentIsNew) {
     const existing = await GeneratedDocument.findById(input.documentId);
     if (existing) return existing;
   }

@@ -86,6 +86,13 @@ export const configSchema = z
     ),
     RENDER_THREADS: z.preprocess(emptyAsUndefined, integer(0, 64).default(availableParallelism())),
     SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, integer(0, 600_000).default(10_000)),
+    JOBS_IN_PROCESS: booleanFlag,
+    JOBS_LOCK_LIFETIME_MS: z.preprocess(
+      emptyAsUndefined,
+      integer(1000, 3_600_000).default(120_000),
+    ),
+    JOBS_POLL_MS: z.preprocess(emptyAsUndefined, integer(100, 600_000).default(2000)),
+    JOBS_CONCURRENCY: z.preprocess(emptyAsUndefined, integer(1, 64).default(2)),
     SIGILLO_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('var')),
     BOOTSTRAP_ORGANISATION_NAME: z.preprocess(
       emptyAsUndefined,

@@ -69,6 +69,44 @@ export const sharedOrTenantOwnership = {
 } as const;
 
 const readOperations = new Set(['countDocuments', 'distinct', 'find', 'findOne']);
+const idReads = new Set(['find', 'findOne']);
+const idWrites = new Set([
+  'deleteOne',
+  'findOneAndDelete',
+  'findOneAndReplace',
+  'findOneAndUpdate',
+  'replaceOne',
+  'updateOne',
+]);
+
+/**
+ * The id of a filter that is `{ _id: <value> }` and nothing else. FerretDB v1
+ * looks such a filter up by key, but scans the whole collection, decoding every
+ * document, as soon as the filter has a second field; so a look-up by id is not
+ * narrowed with the tenant in the filter: reads check the tenant of what they
+ * found, writes check the owner first (a cheap look-up by key) and fall back to
+ * the tenant filter, which then matches nothing, when it is not the caller's.
+ */
+function idOnly(filter: Record<string, unknown>): unknown {
+  const keys = Object.keys(filter);
+  if (keys.length !== 1 || keys[0] !== '_id') return undefined;
+  const id = filter._id;
+  if (id === null || id === undefined) return undefined;
+  if (typeof id === 'string' || id instanceof mongoose.Types.ObjectId) return id;
+  return undefined;
+}
+
+function ownedBy(document: unknown, tenant: Types.ObjectId, shared: boolean): boolean {
+  const owner = (document as { organisationId?: Types.ObjectId | null } | null)?.organisationId;
+  if (owner === null || owner === undefined) return shared;
+  return tenant.equals(owner);
+}
+
+function keepTenant(result: unknown, tenant: Types.ObjectId, shared: boolean): unknown {
+  if (Array.isArray(result)) return result.filter((document) => ownedBy(document, tenant, shared));
+  if (result === null || result === undefined) return result;
+  return ownedBy(result, tenant, shared) ? result : null;
+}
 
 export interface TenantScopeOptions {
   /**
@@ -88,13 +126,39 @@ export function tenantScoped(schema: Schema, options: TenantScopeOptions = {}): 
   schema.pre<Query<unknown, unknown>>(
     scopedQueryOperations,
     { document: false, query: true },
-    function scopeQuery() {
+    async function scopeQuery() {
       if ((this.getOptions() as { crossTenant?: boolean }).crossTenant) return;
       const tenant = currentTenant();
       if (!tenant) {
         throw new TenancyError(`tenant-scoped ${this.model.modelName} query outside a tenant`);
       }
-      if (options.shared && readOperations.has((this as unknown as { op?: string }).op ?? '')) {
+      const op = (this as unknown as { op?: string }).op ?? '';
+      const shared = options.shared === true;
+      const id = idOnly(this.getFilter());
+      if (id !== undefined && idReads.has(op)) {
+        // Looked up by key, then kept only if it is the tenant's (see idOnly).
+        const projection = this.projection() as Record<string, unknown> | undefined;
+        if (
+          projection &&
+          Object.values(projection).some((value) => value === 1 || value === true)
+        ) {
+          this.select({ organisationId: 1 });
+        }
+        this.transform((result: unknown) => keepTenant(result, tenant, shared));
+        return;
+      }
+      if (
+        id !== undefined &&
+        idWrites.has(op) &&
+        !(this.getOptions() as { upsert?: boolean }).upsert
+      ) {
+        const owner = await this.model
+          .findOne({ _id: id }, { organisationId: 1 })
+          .setOptions({ crossTenant: true })
+          .lean<{ organisationId?: Types.ObjectId | null }>();
+        if (owner?.organisationId && tenant.equals(owner.organisationId)) return;
+      }
+      if (shared && readOperations.has(op)) {
         this.where({ organisationId: { $in: [tenant, null] } });
       } else this.where({ organisationId: tenant });
     },

@@ -12,6 +12,12 @@ import { jsonView } from '../platform/json-view.js';
  */
 const registerEntrySchema = new mongoose.Schema(
   {
+    /**
+     * "<ente>:<actKey>": one entry per act, found by key (FerretDB v1 scans for
+     * any other filter). The number is unique through the index below, and
+     * inserts are atomic on FerretDB too, where conditional updates are not.
+     */
+    _id: { type: String, required: true },
     ...tenantOwnership,
     registerKey: { type: String, required: true, immutable: true },
     year: { type: Number, required: true, immutable: true },
@@ -38,3 +44,24 @@ registerEntrySchema.index({ organisationId: 1, status: 1 });
 
 export type RegisterEntryRecord = InferSchemaType<typeof registerEntrySchema>;
 export const RegisterEntry = mongoose.model('RegisterEntry', registerEntrySchema);
+
+/**
+ * Where to start looking for the next free number of a register's year. Only a
+ * hint: it may lag behind the entries (a crash, a concurrent writer), never run
+ * ahead of them, so numbering probes forward from it to the first free number.
+ */
+const registerCursorSchema = new mongoose.Schema(
+  {
+    _id: { type: String, required: true },
+    ...tenantOwnership,
+    last: { type: Number, required: true, default: 0 },
+  },
+  { timestamps: true },
+);
+registerCursorSchema.plugin(tenantScoped);
+
+export const RegisterCursor = mongoose.model('RegisterCursor', registerCursorSchema);
+
+export function entryIdFor(organisationId: { toString(): string }, actKey: string): string {
+  return `${organisationId.toString()}:${actKey}`;
+}

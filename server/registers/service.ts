@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Types } from 'mongoose';
 import { HttpProblem } from '../platform/http-problem.js';
 import { isDuplicateKey } from '../people/fields.js';
-import { RegisterEntry } from './model.js';
+import { currentTenant } from '../platform/tenancy.js';
+import { entryIdFor, RegisterCursor, RegisterEntry } from './model.js';
 
 /** The registers every ente keeps; a template names one by key. */
 export const registerNames: Record<string, string> = {
@@ -32,6 +33,8 @@ export interface Registration {
   date: string;
   status: 'reserved' | 'recorded';
   documentId: Types.ObjectId | null;
+  /** True when this call gave the number: no earlier attempt at the act can have left anything. */
+  fresh: boolean;
 }
 
 function registrationOf(entry: InstanceType<typeof RegisterEntry>): Registration {
@@ -42,33 +45,42 @@ function registrationOf(entry: InstanceType<typeof RegisterEntry>): Registration
     date: entry.date,
     status: entry.status,
     documentId: entry.documentId ?? null,
+    fresh: false,
   };
 }
 
 /**
  * Gives the act its number: the next one of the register's year, or the one it
- * already holds when numbering is retried. Concurrent callers race on the unique
- * (register, year, number) index; the loser reads the new last number and tries
- * the next, so numbers come out consecutive whatever the concurrency.
+ * already holds when numbering is retried. A number exists only as an entry
+ * whose _id is the number, inserted for one act; concurrent callers that reach
+ * the same number lose the insert and try the next. Numbers therefore run
+ * without gaps or duplicates whatever the concurrency, and a crash at any point
+ * leaves either no entry or an entry bound to its act, to be completed.
  */
 export async function assignNumber(input: {
   registerKey: string;
   actKey: string;
   subject: string;
   date?: string;
+  /** The caller has just looked and found no entry for the act. */
+  knownUnnumbered?: boolean;
 }): Promise<Registration> {
-  const held = await RegisterEntry.findOne({ actKey: input.actKey });
-  if (held) return registrationOf(held);
+  const organisationId = currentTenant();
+  if (!organisationId) throw new Error('numbering outside a tenant');
+  const entryId = entryIdFor(organisationId, input.actKey);
+  if (!input.knownUnnumbered) {
+    const held = await RegisterEntry.findById(entryId);
+    if (held) return registrationOf(held);
+  }
   const date = input.date ?? todayInRome();
   const year = Number(date.slice(0, 4));
-  for (let attempt = 0; attempt < 500; attempt += 1) {
-    const last = await RegisterEntry.findOne({ registerKey: input.registerKey, year })
-      .sort({ number: -1 })
-      .select({ number: 1 })
-      .lean();
-    const number = (last?.number ?? 0) + 1;
+  const cursorId = `${organisationId.toString()}:${input.registerKey}:${year}`;
+  const cursor = await RegisterCursor.findById(cursorId).lean();
+  let number = (cursor?.last ?? 0) + 1;
+  for (let attempt = 0; attempt < 10_000; attempt += 1) {
     try {
       const entry = await RegisterEntry.create({
+        _id: entryId,
         registerKey: input.registerKey,
         year,
         number,
@@ -76,13 +88,15 @@ export async function assignNumber(input: {
         date,
         subject: input.subject,
       });
-      return registrationOf(entry);
+      await advanceCursor(cursorId, number, cursor !== null);
+      return { ...registrationOf(entry), fresh: true };
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
-      const raced = await RegisterEntry.findOne({ actKey: input.actKey });
+      const raced = await RegisterEntry.findById(entryId);
       if (raced) return registrationOf(raced);
-      // Spread the retries of many concurrent callers a little.
-      await sleep(Math.floor(Math.random() * Math.min(50, 2 + attempt * 2)));
+      number += 1;
+      // Many callers probing the same numbers at once: let them spread out a little.
+      if (attempt > 0 && attempt % 5 === 0) await sleep(Math.floor(Math.random() * 20));
     }
   }
   throw HttpProblem.unavailable(
@@ -90,19 +104,41 @@ export async function assignNumber(input: {
   );
 }
 
+async function advanceCursor(cursorId: string, number: number, exists: boolean): Promise<void> {
+  try {
+    // By id only (FerretDB scans richer filters); a concurrent writer may set a
+    // lower number last, which only makes the next caller probe a little more.
+    if (exists) {
+      await RegisterCursor.updateOne({ _id: cursorId }, { $set: { last: number } }).setOptions({
+        crossTenant: true,
+      });
+    } else await RegisterCursor.create({ _id: cursorId, last: number });
+  } catch (error) {
+    // Another caller created the cursor first: it moves on with the next number.
+    if (!isDuplicateKey(error)) throw error;
+  }
+}
+
 /** The act is complete: its document is stored and recorded. */
 export async function markRecorded(
   actKey: string,
   documentId: Types.ObjectId | null,
 ): Promise<void> {
+  // The entry's id starts with the tenant's: addressing it by id is tenant-scoped.
   await RegisterEntry.updateOne(
-    { actKey },
+    { _id: entryIdFor(tenantOrFail(), actKey) },
     { $set: { status: 'recorded', documentId, recordedAt: new Date() } },
-  );
+  ).setOptions({ crossTenant: true });
+}
+
+function tenantOrFail() {
+  const organisationId = currentTenant();
+  if (!organisationId) throw new Error('registers are read within a tenant');
+  return organisationId;
 }
 
 export async function findRegistration(actKey: string): Promise<Registration | null> {
-  const entry = await RegisterEntry.findOne({ actKey });
+  const entry = await RegisterEntry.findById(entryIdFor(tenantOrFail(), actKey));
   return entry ? registrationOf(entry) : null;
 }
 

@@ -35,6 +35,45 @@ describe('tenancy by construction', () => {
     expect(aggregated[0]?.count).to.equal(1);
   });
 
+  it("keeps look-ups and writes by id within the tenant (they skip the tenant filter for FerretDB's sake)", async () => {
+    const first = await newTenant();
+    const second = await newTenant();
+    const otherAdmin = await runInTenant(second.organisation._id, () => User.findOne().exec());
+    const id = otherAdmin?._id;
+    expect(id).to.not.equal(undefined);
+    const asFirst = <T>(work: () => Promise<T>) => runInTenant(first.organisation._id, work);
+    expect(await asFirst(() => User.findById(id).exec())).to.equal(null);
+    expect(await asFirst(() => User.findOne({ _id: id }).lean().exec())).to.equal(null);
+    expect(await asFirst(() => User.find({ _id: id }).exec())).to.deep.equal([]);
+    expect(await asFirst(() => User.findById(id).select({ name: 1 }).exec())).to.equal(null);
+    const updated = await asFirst(() =>
+      User.updateOne({ _id: id }, { $set: { name: 'Dirottato' } }).exec(),
+    );
+    expect(updated.modifiedCount).to.equal(0);
+    const replaced = await asFirst(() =>
+      User.findOneAndUpdate(
+        { _id: id },
+        { $set: { name: 'Dirottato' } },
+        { returnDocument: 'after' },
+      ).exec(),
+    );
+    expect(replaced).to.equal(null);
+    const deleted = await asFirst(() => User.deleteOne({ _id: id }).exec());
+    expect(deleted.deletedCount).to.equal(0);
+    const still = await runInTenant(second.organisation._id, () => User.findById(id).exec());
+    expect(still?.name).to.equal('Amministratore');
+    // The tenant's own record is found and changed by id as before.
+    const own = await asFirst(() => User.findOne().exec());
+    const renamed = await asFirst(() =>
+      User.findOneAndUpdate(
+        { _id: own?._id },
+        { $set: { name: 'Segretario' } },
+        { returnDocument: 'after' },
+      ).exec(),
+    );
+    expect(renamed?.name).to.equal('Segretario');
+  });
+
   it('fills in the tenant on create and refuses writing into another tenant', async () => {
     const first = await newTenant();
     const second = await newTenant();

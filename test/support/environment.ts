@@ -66,6 +66,8 @@ export async function startTestEnvironment(): Promise<TestEnvironment> {
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',
+    // Jobs run in worker processes the tests start and kill (test/appointments/bulk.test.ts).
+    JOBS_IN_PROCESS: 'false',
   });
   const service = await startService(config, {
     logger: createLogger(config.LOG_LEVEL),
