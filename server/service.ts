@@ -9,6 +9,7 @@ import { bootstrapIfEmpty } from './access/service.js';
 import { createApp } from './app.js';
 import { RenderPool } from './documents/render-pool.js';
 import { registerJobHandlers } from './jobs.js';
+import { startAppointmentMaintenance } from './appointments/service.js';
 import type { Config } from './platform/config.js';
 import { connectDatabase, disconnectDatabase } from './platform/db.js';
 import { resolveBackends } from './platform/embedded.js';
@@ -96,7 +97,16 @@ export async function startService(
     });
     registerJobHandlers(jobs, { storage, render: renderPool.render, logger });
     // Off when separate `npm run worker` processes run the jobs.
-    if (config.JOBS_IN_PROCESS) await jobs.start();
+    let stopMaintenance = () => {};
+    if (config.JOBS_IN_PROCESS) {
+      await jobs.start();
+      // Background work goes where jobs run: here, or in the workers.
+      stopMaintenance = startAppointmentMaintenance({
+        storage,
+        render: renderPool.render,
+        logger,
+      });
+    }
     const app = createApp({ config, logger, storage, render: renderPool.render, jobs });
     const server: Server = await new Promise((resolve, reject) => {
       const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
@@ -122,6 +132,7 @@ export async function startService(
           server.closeAllConnections();
         }, config.SHUTDOWN_TIMEOUT_MS);
         // Running jobs get the same time to finish; those that do not are resumed later.
+        stopMaintenance();
         await Promise.all([closed, openJobs.stop()]);
         clearInterval(sweeper);
         clearTimeout(forced);

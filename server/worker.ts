@@ -6,6 +6,7 @@
 // First: schemas call zod's .openapi() as their modules load; the service gets it through app.ts.
 import './platform/api.js';
 import { registerJobHandlers } from './jobs.js';
+import { startAppointmentMaintenance } from './appointments/service.js';
 import { RenderPool } from './documents/render-pool.js';
 import { ConfigError, loadConfig, type Config } from './platform/config.js';
 import { connectDatabase, disconnectDatabase } from './platform/db.js';
@@ -68,6 +69,7 @@ async function startWorker(config: Config, logger: Logger): Promise<RunningWorke
   });
   registerJobHandlers(queue, { storage, render: renderPool.render, logger });
   await queue.start();
+  startAppointmentMaintenance({ storage, render: renderPool.render, logger });
   return { queue, renderPool, storage };
 }
 

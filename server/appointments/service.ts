@@ -13,6 +13,8 @@ import mongoose, { type Types } from 'mongoose';
 import type { Principal } from '../platform/auth.js';
 import { HttpProblem, type InvalidParam } from '../platform/http-problem.js';
 import { findRepoRoot } from '../platform/local-servers.js';
+import type { Logger } from '../platform/logger.js';
+import { runInTenant } from '../platform/tenancy.js';
 import type { ObjectStorage } from '../platform/storage.js';
 import type { templateContextFor } from '../documents/service.js';
 import { generateDocument } from '../documents/service.js';
@@ -26,8 +28,7 @@ import {
   assignNumber,
   findRegistration,
   markRecorded,
-  pendingActKeys,
-  registerName,
+  pendingActs,
   type Registration,
   todayInRome,
 } from '../registers/service.js';
@@ -645,11 +646,17 @@ export async function moveForward(
 const systemActor = { userId: null, name: 'Sigillo (scadenza automatica)' };
 
 /** Appointments whose end date has passed are expired (run on a timer and before views). */
-export async function expireDue(today = todayInRome()): Promise<number> {
+export async function expireDue(
+  today = todayInRome(),
+  scope: { everyTenant?: boolean } = {},
+): Promise<number> {
+  const crossTenant = scope.everyTenant === true;
   const due = await Appointment.find({
     status: { $in: activeStatuses },
     endDate: { $ne: null, $lt: today },
-  }).select({ _id: 1, status: 1 });
+  })
+    .select({ _id: 1, status: 1 })
+    .setOptions({ crossTenant });
   let expired = 0;
   for (const appointment of due) {
     const result = await Appointment.updateOne(
@@ -660,7 +667,7 @@ export async function expireDue(today = todayInRome()): Promise<number> {
           transitions: { from: appointment.status, to: 'expired', at: new Date(), by: systemActor },
         },
       },
-    );
+    ).setOptions({ crossTenant });
     expired += result.modifiedCount;
   }
   return expired;
@@ -686,31 +693,29 @@ export async function recordDpoCommunication(
 }
 
 /**
- * Finishes the acts a crash or an outage left numbered but not recorded. Numbers
- * are never given back, so the act they belong to is completed instead.
+ * Finishes, in every ente, the acts a crash or an outage left numbered but not
+ * recorded. Numbers are never given back, so the act each belongs to is
+ * completed instead, on behalf of whoever prepared it.
  */
 export async function completePendingActs(
-  actorFor: (appointment: AppointmentDocument) => Actor,
   deps: ActDependencies,
   olderThanMs = 60_000,
 ): Promise<number> {
   let completed = 0;
-  for (const actKey of await pendingActKeys(olderThanMs, 'appointment:')) {
+  for (const { organisationId, actKey } of await pendingActs(olderThanMs, 'appointment:')) {
     const [, id, kind] = actKey.split(':');
     if (!id) continue;
-    const appointment = await Appointment.findById(id);
-    if (!appointment) continue;
-    if (kind === 'nomina') await issueAppointment(appointment._id, actorFor(appointment), deps);
-    else if (appointment.revocation) {
-      const successor = appointment.revocation.successorId
-        ? await Appointment.findById(appointment.revocation.successorId)
-        : null;
-      await endAppointment(
-        appointment,
-        successor ? 'superseded' : 'revoked',
-        actorFor(appointment),
-        deps,
-        {
+    await runInTenant(organisationId, async () => {
+      const appointment = await Appointment.findById(id);
+      const preparedBy = appointment?.transitions[0]?.by;
+      if (!appointment || !preparedBy?.userId) return;
+      const actor: Actor = { organisationId, userId: preparedBy.userId, name: preparedBy.name };
+      if (kind === 'nomina') await issueAppointment(appointment._id, actor, deps);
+      else if (appointment.revocation) {
+        const successor = appointment.revocation.successorId
+          ? await Appointment.findById(appointment.revocation.successorId)
+          : null;
+        await endAppointment(appointment, successor ? 'superseded' : 'revoked', actor, deps, {
           reason: appointment.revocation.reason,
           effectiveDate: appointment.revocation.effectiveDate,
           ...(successor
@@ -722,15 +727,43 @@ export async function completePendingActs(
                 successorId: successor._id,
               }
             : {}),
-        },
-      );
-    }
-    completed += 1;
+        });
+      }
+      completed += 1;
+    });
   }
   return completed;
 }
 
-export { registerName };
+/**
+ * The housekeeping that no request triggers: completing interrupted acts and
+ * expiring appointments past their end date, in every ente, now and then.
+ */
+export function startAppointmentMaintenance(
+  deps: ActDependencies & { logger: Logger },
+  intervalMs = 60_000,
+): () => void {
+  let running = false;
+  const sweep = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const completed = await completePendingActs(deps);
+      const expired = await expireDue(todayInRome(), { everyTenant: true });
+      if (completed + expired > 0) {
+        deps.logger.info({ completed, expired }, 'appointment maintenance');
+      }
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'appointment maintenance failed; retried at the next sweep');
+    } finally {
+      running = false;
+    }
+  };
+  void sweep();
+  const timer = setInterval(() => void sweep(), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
 
 /** Prepares the new manager's nomina as a draft replacing the outgoing Designato. */
 export async function applyManagerChange(settoreId: string, actor: Actor) {

@@ -142,15 +142,24 @@ export async function findRegistration(actKey: string): Promise<Registration | n
   return entry ? registrationOf(entry) : null;
 }
 
-/** Acts numbered but never completed (the process died, storage was down): to be finished. */
-export async function pendingActKeys(olderThanMs: number, prefix: string): Promise<string[]> {
+/**
+ * Acts numbered but never completed (the process died, storage was down), in
+ * every ente: the sweep that completes them runs outside any request.
+ */
+export async function pendingActs(
+  olderThanMs: number,
+  prefix: string,
+): Promise<{ organisationId: Types.ObjectId; actKey: string }[]> {
   const entries = await RegisterEntry.find({
     status: 'reserved',
     createdAt: { $lt: new Date(Date.now() - olderThanMs) },
   })
-    .select({ actKey: 1 })
+    .select({ actKey: 1, organisationId: 1 })
+    .setOptions({ crossTenant: true })
     .lean();
-  return entries.map((entry) => entry.actKey).filter((key) => key.startsWith(prefix));
+  return entries
+    .filter((entry) => entry.actKey.startsWith(prefix))
+    .map((entry) => ({ organisationId: entry.organisationId, actKey: entry.actKey }));
 }
 
 export async function listRegisterEntries(query: {
