@@ -3,6 +3,7 @@
  * of the regolamento an act must satisfy before it gets a number.
  */
 import type { InvalidParam } from '../platform/http-problem.js';
+import { todayInRome } from '../registers/service.js';
 import type { AppointmentDocument, AppointmentRole } from './model.js';
 import { isActive, type ActFacts, type PersonDoc, type SupplierDoc } from './facts.js';
 
@@ -52,6 +53,14 @@ export const roleDescriptions: Record<AppointmentRole, { act: string; role: stri
   },
 };
 
+/** The role as said of a woman: "Designata", "Autorizzata", "Amministratrice di sistema". */
+function feminine(role: string): string {
+  return role
+    .replace(/^Designato\b/, 'Designata')
+    .replace(/^Autorizzato\b/, 'Autorizzata')
+    .replace(/^Amministratore\b/, 'Amministratrice');
+}
+
 /** Where a role's act is numbered: by who adopts it. */
 export function registerFor(appointment: AppointmentDocument): string {
   if (appointment.role === 'contitolare') return 'accordi-contitolarita';
@@ -94,9 +103,7 @@ function authorityData(appointment: AppointmentDocument, facts: ActFacts): Data 
   }
   const designato = facts.designato;
   if (!designato?.person) return undefined;
-  const settoreId = designato.appointment.settoreIds[0]?.toString();
-  const settore =
-    facts.settori.find((candidate) => candidate.id === settoreId)?.name ?? settoreName(facts);
+  const settore = designato.settore?.name;
   return compact({
     carica: 'designato',
     ...persona(designato.person),
@@ -308,10 +315,10 @@ export function revocaData(
     soggetto: facts.person
       ? compact({ nome: fullName(facts.person), genere: facts.person.gender })
       : { nome: appointment.appointeeName },
-    ruolo:
+    ruolo: ((role: string) =>
       settore && (appointment.role === 'designato' || appointment.role === 'autorizzato')
-        ? `${description.role} del ${settore}`
-        : description.role,
+        ? `${role} del ${settore}`
+        : role)(facts.person?.gender === 'F' ? feminine(description.role) : description.role),
     motivo: revocation.reason,
     decorrenza: revocation.effectiveDate,
     sostituto: revocation.successor
@@ -331,8 +338,15 @@ export function issueProblems(appointment: AppointmentDocument, facts: ActFacts)
 
   if (facts.person?.archived) add('personId', 'la persona è archiviata');
   if (facts.supplier?.archived) add('supplierId', 'il fornitore è archiviato');
-  if (appointment.startDate && appointment.endDate && appointment.endDate < appointment.startDate) {
-    add('endDate', 'la data di fine precede la data di inizio');
+  // Without a start date the act takes effect on its own date, which is today's.
+  const effective = appointment.startDate ?? todayInRome();
+  if (appointment.endDate && appointment.endDate < effective) {
+    add(
+      'endDate',
+      appointment.startDate
+        ? 'la data di fine precede la data di inizio'
+        : "la data di fine precede la data dell'atto, da cui la nomina ha effetto",
+    );
   }
   if (role !== 'rpd' && role !== 'contitolare' && !facts.organisation.dpo) {
     add(
@@ -352,6 +366,8 @@ export function issueProblems(appointment: AppointmentDocument, facts: ActFacts)
     const designato = facts.designato;
     if (!designato) {
       add('authority.appointmentId', 'indicare la nomina del Designato che adotta l’atto');
+    } else if (!designato.settore) {
+      add('authority.appointmentId', 'la nomina del Designato indicata non riguarda alcun settore');
     } else if (designato.appointment.role !== 'designato' || !isActive(designato.appointment)) {
       add(
         'authority.appointmentId',

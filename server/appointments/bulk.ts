@@ -32,6 +32,7 @@ import { Settore } from '../settori/model.js';
 import { BulkIssue, type BulkIssueDocument } from './bulk-model.js';
 import { FactCache } from './facts.js';
 import { activeStatuses, Appointment } from './model.js';
+import { registrationsOf } from '../registers/service.js';
 import {
   currentDesignato,
   issueAppointment,
@@ -429,10 +430,14 @@ async function issueBulk(
       cache: new FactCache(),
       numbering: sequential(),
     };
-    const pending = await Appointment.find({ bulkJobId: bulk._id, status: 'draft' })
-      .sort({ bulkIndex: 1 })
-      .select({ _id: 1, bulkIndex: 1, personId: 1 })
-      .lean();
+    const pending = await Appointment.find({ bulkJobId: bulk._id, status: 'draft' }).sort({
+      bulkIndex: 1,
+    });
+    // One query each for what every act would otherwise look up on its own.
+    await actDeps.cache.preloadPeople(pending.map((row) => row.personId));
+    const registrations = await registrationsOf(
+      pending.map((row) => `appointment:${row.id}:nomina`),
+    );
     const failures: { row: number; personId: Types.ObjectId | null; message: string }[] = [];
     const limit = pLimit(deps.concurrency ?? 8);
     let sinceProgress = 0;
@@ -448,7 +453,11 @@ async function issueBulk(
       pending.map((row) =>
         limit(async () => {
           try {
-            await issueAppointment(row._id, actor, actDeps, sources);
+            await issueAppointment(row._id, actor, actDeps, {
+              sources,
+              appointment: row,
+              registration: registrations.get(`appointment:${row.id}:nomina`) ?? null,
+            });
           } catch (error) {
             if (!(error instanceof HttpProblem)) throw error;
             failures.push({

@@ -27,7 +27,12 @@ export interface ActFacts {
   /** The Sindaco (the ente's legal representative), when the ente has said who it is. */
   sindaco: PersonDoc | null;
   /** For acts of a Designato: the Designato's appointment and person. */
-  designato: { appointment: AppointmentDocument; person: PersonDoc | null } | null;
+  designato: {
+    appointment: AppointmentDocument;
+    person: PersonDoc | null;
+    /** The Designato's own settore, from their decreto (not the act's scope). */
+    settore: SettoreDoc | null;
+  } | null;
   /** For a sub-responsabile: the processor's appointment and firm. */
   processor: { appointment: AppointmentDocument; supplier: SupplierDoc | null } | null;
   contactPerson: PersonDoc | null;
@@ -49,6 +54,12 @@ export class FactCache {
       this.templates.set(key, found);
     }
     return found;
+  }
+
+  async preloadPeople(ids: (Types.ObjectId | null | undefined)[]): Promise<void> {
+    const wanted = ids.filter((id): id is Types.ObjectId => Boolean(id));
+    const people = await Person.find({ _id: { $in: wanted } });
+    for (const person of people) this.people.set(person.id, Promise.resolve(person));
   }
 
   organisation(id: Types.ObjectId) {
@@ -100,9 +111,11 @@ export async function loadFacts(
   if (appointment.authority.kind === 'designato') {
     const designatoAppointment = await cache.appointment(appointment.authority.appointmentId);
     if (designatoAppointment) {
+      const ownSettore = designatoAppointment.settoreIds[0];
       designato = {
         appointment: designatoAppointment,
         person: await cache.person(designatoAppointment.personId),
+        settore: ownSettore ? await cache.settore(ownSettore) : null,
       };
     }
   }

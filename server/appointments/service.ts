@@ -432,10 +432,19 @@ export async function issueAppointment(
   appointmentId: string | Types.ObjectId,
   actor: Actor,
   deps: ActDependencies,
-  sources?: Awaited<ReturnType<typeof templateContextFor>>,
+  known: {
+    sources?: Awaited<ReturnType<typeof templateContextFor>>;
+    /** A bulk job loads its rows, and their register entries, in one query each. */
+    appointment?: AppointmentDocument;
+    registration?: Registration | null;
+  } = {},
 ) {
-  const appointment = await findAppointment(appointmentId);
-  const registration = await findRegistration(nominaKey(appointment));
+  const sources = known.sources;
+  const appointment = known.appointment ?? (await findAppointment(appointmentId));
+  const registration =
+    known.registration !== undefined
+      ? known.registration
+      : await findRegistration(nominaKey(appointment));
   if (appointment.status !== 'draft') {
     if (registration && appointment.acts.some((act) => act.kind === 'nomina')) {
       // Issued already, perhaps by the attempt being retried: finish what may remain.

@@ -50,6 +50,15 @@ function registrationOf(entry: InstanceType<typeof RegisterEntry>): Registration
 }
 
 /**
+ * The last number this process gave in each register's year: where it starts
+ * probing next time, without reading the stored cursor. Entries are never
+ * deleted, so it can only lag behind them, never run ahead.
+ */
+const lastNumbers = new Map<string, number>();
+/** How often the stored cursor is moved; other processes probe at most this far. */
+const cursorStride = 10;
+
+/**
  * Gives the act its number: the next one of the register's year, or the one it
  * already holds when numbering is retried. A number exists only as an entry
  * whose _id is the number, inserted for one act; concurrent callers that reach
@@ -75,8 +84,10 @@ export async function assignNumber(input: {
   const date = input.date ?? todayInRome();
   const year = Number(date.slice(0, 4));
   const cursorId = `${organisationId.toString()}:${input.registerKey}:${year}`;
-  const cursor = await RegisterCursor.findById(cursorId).lean();
-  let number = (cursor?.last ?? 0) + 1;
+  const remembered = lastNumbers.get(cursorId);
+  const cursor =
+    remembered === undefined ? await RegisterCursor.findById(cursorId).lean() : undefined;
+  let number = (remembered ?? cursor?.last ?? 0) + 1;
   for (let attempt = 0; attempt < 10_000; attempt += 1) {
     try {
       const entry = await RegisterEntry.create({
@@ -88,7 +99,11 @@ export async function assignNumber(input: {
         date,
         subject: input.subject,
       });
-      await advanceCursor(cursorId, number, cursor !== null);
+      const previous = lastNumbers.get(cursorId) ?? 0;
+      if (number > previous) lastNumbers.set(cursorId, number);
+      // The stored cursor is a hint for other processes: kept roughly up to date.
+      if (cursor === null) await advanceCursor(cursorId, number, false);
+      else if (number % cursorStride === 0 || cursor) await advanceCursor(cursorId, number, true);
       return { ...registrationOf(entry), fresh: true };
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
@@ -129,6 +144,15 @@ export async function markRecorded(
     { _id: entryIdFor(tenantOrFail(), actKey) },
     { $set: { status: 'recorded', documentId, recordedAt: new Date() } },
   ).setOptions({ crossTenant: true });
+}
+
+/** The registrations some acts already hold, by act key (one query). */
+export async function registrationsOf(actKeys: string[]): Promise<Map<string, Registration>> {
+  const organisationId = tenantOrFail();
+  const entries = await RegisterEntry.find({
+    _id: { $in: actKeys.map((actKey) => entryIdFor(organisationId, actKey)) },
+  });
+  return new Map(entries.map((entry) => [entry.actKey, registrationOf(entry)]));
 }
 
 function tenantOrFail() {
@@ -176,29 +200,33 @@ export async function listRegisterEntries(query: {
   return { items, total };
 }
 
+/**
+ * The registers in use, per year, with count, last number and acts still pending.
+ * Grouped here rather than in an aggregate: FerretDB v1 lacks `$max` in `$group`.
+ */
 export async function listRegisters() {
-  const rows = await RegisterEntry.aggregate<{
-    _id: { registerKey: string; year: number };
-    count: number;
-    last: number;
-    reserved: number;
-  }>([
-    {
-      $group: {
-        _id: { registerKey: '$registerKey', year: '$year' },
-        count: { $sum: 1 },
-        last: { $max: '$number' },
-        reserved: { $sum: { $cond: [{ $eq: ['$status', 'reserved'] }, 1, 0] } },
-      },
-    },
-    { $sort: { '_id.registerKey': 1, '_id.year': -1 } },
-  ]);
-  return rows.map((row) => ({
-    key: row._id.registerKey,
-    name: registerName(row._id.registerKey),
-    year: row._id.year,
-    count: row.count,
-    lastNumber: row.last,
-    pending: row.reserved,
-  }));
+  const entries = await RegisterEntry.find({})
+    .select({ registerKey: 1, year: 1, number: 1, status: 1 })
+    .lean();
+  const groups = new Map<
+    string,
+    { key: string; year: number; count: number; lastNumber: number; pending: number }
+  >();
+  for (const entry of entries) {
+    const id = `${entry.registerKey}:${entry.year}`;
+    const group = groups.get(id) ?? {
+      key: entry.registerKey,
+      year: entry.year,
+      count: 0,
+      lastNumber: 0,
+      pending: 0,
+    };
+    group.count += 1;
+    group.lastNumber = Math.max(group.lastNumber, entry.number);
+    if (entry.status === 'reserved') group.pending += 1;
+    groups.set(id, group);
+  }
+  return [...groups.values()]
+    .sort((a, b) => a.key.localeCompare(b.key) || b.year - a.year)
+    .map((group) => ({ ...group, name: registerName(group.key) }));
 }
