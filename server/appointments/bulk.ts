@@ -330,55 +330,71 @@ function sequential() {
   };
 }
 
-/** Makes the job's rows into draft appointments, once: a resumed run finds them. */
-async function ensureDrafts(bulk: BulkIssueDocument, actor: Actor): Promise<void> {
-  const existing = await Appointment.countDocuments({ bulkJobId: bulk._id });
-  if (existing === bulk.total) return;
-  const present = new Set(
-    (await Appointment.find({ bulkJobId: bulk._id }).select({ bulkIndex: 1 }).lean()).map(
-      (appointment) => appointment.bulkIndex,
-    ),
-  );
+/** A row's appointment id, derived: a resumed run finds, or makes, the same one. */
+function rowAppointmentId(bulk: BulkIssueDocument, index: number): Types.ObjectId {
+  const digest = createHash('sha256').update(`${bulk.id}:${index}`).digest('hex');
+  return new mongoose.Types.ObjectId(digest.slice(0, 24));
+}
+
+/**
+ * The rows still to issue, each as an appointment not yet stored: it is stored
+ * once, already issued, with its act (an insert; FerretDB v1 rewrites by
+ * scanning the collection on every update). Rows issued by an earlier run of
+ * the job are skipped.
+ */
+async function rowsToIssue(bulk: BulkIssueDocument, actor: Actor, cache: FactCache) {
+  const issued = await Appointment.find({ bulkJobId: bulk._id }).select({ bulkIndex: 1 }).lean();
+  const done = new Set(issued.map((appointment) => appointment.bulkIndex));
   const designato = await Appointment.findById(bulk.designatoAppointmentId);
-  const people = await Person.find({ _id: { $in: bulk.personIds } }).lean();
+  const people = await cache.preloadPeople(bulk.personIds);
   const names = new Map(
-    people.map((person) => [person._id.toString(), `${person.firstName} ${person.lastName}`]),
+    people.map((person) => [person.id, `${person.firstName} ${person.lastName}`]),
   );
-  const activityIds = designato?.processingActivityIds ?? [];
-  const databases = designato?.databases ?? [];
   const now = new Date();
-  const drafts = bulk.personIds
+  const rows = bulk.personIds
     .map((personId, index) => ({ personId, index }))
-    .filter(({ index }) => !present.has(index))
-    .map(({ personId, index }) => ({
-      organisationId: bulk.organisationId,
-      role: 'autorizzato',
-      status: 'draft',
-      personId,
-      appointeeName: names.get(personId.toString()) ?? personId.toString(),
-      authority: { kind: 'designato', appointmentId: bulk.designatoAppointmentId },
-      legalBasis: 'art. 29 del Regolamento (UE) 2016/679 e art. 2-quaterdecies del D.Lgs. 196/2003',
-      settoreIds: [bulk.settoreId],
-      processingActivityIds: activityIds,
-      databases,
-      instructions: bulk.instructions,
-      startDate: bulk.startDate,
-      endDate: bulk.endDate,
-      transitions: [
-        { from: null, to: 'draft', at: now, by: { userId: actor.userId, name: actor.name } },
-      ],
-      bulkJobId: bulk._id,
-      bulkIndex: index,
-      uniqueKey: `${bulk.id}:${index}`,
-    }));
-  for (let start = 0; start < drafts.length; start += 500) {
+    .filter(({ index }) => !done.has(index))
+    .map(
+      ({ personId, index }) =>
+        new Appointment({
+          _id: rowAppointmentId(bulk, index),
+          organisationId: bulk.organisationId,
+          role: 'autorizzato',
+          status: 'draft',
+          personId,
+          appointeeName: names.get(personId.toString()) ?? personId.toString(),
+          authority: { kind: 'designato', appointmentId: bulk.designatoAppointmentId },
+          legalBasis:
+            'art. 29 del Regolamento (UE) 2016/679 e art. 2-quaterdecies del D.Lgs. 196/2003',
+          settoreIds: [bulk.settoreId],
+          processingActivityIds: designato?.processingActivityIds ?? [],
+          databases: designato?.databases ?? [],
+          instructions: bulk.instructions,
+          startDate: bulk.startDate,
+          endDate: bulk.endDate,
+          transitions: [
+            { from: null, to: 'draft', at: now, by: { userId: actor.userId, name: actor.name } },
+          ],
+          bulkJobId: bulk._id,
+          bulkIndex: index,
+          uniqueKey: `${bulk.id}:${index}`,
+        }),
+    );
+  return { rows, alreadyDone: done.size };
+}
+
+/**
+ * Storage or database hiccups are retried a few times before the job fails (a
+ * failed job keeps what it did; started again, it goes on from there). A refused
+ * act (HttpProblem) is not retried: it is reported for its row.
+ */
+async function withRetries<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
     try {
-      await Appointment.insertMany(drafts.slice(start, start + 500), { ordered: false });
+      return await work();
     } catch (error) {
-      // Rows a concurrent or earlier run inserted already are the ones we wanted.
-      if ((error as { code?: number }).code !== 11000 && !String(error).includes('E11000')) {
-        throw error;
-      }
+      if (error instanceof HttpProblem || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
     }
   }
 }
@@ -422,7 +438,6 @@ async function issueBulk(
       { $set: { status: 'running', startedAt: bulk.startedAt ?? new Date() } },
     );
     const startedAt = performance.now();
-    await ensureDrafts(bulk, actor);
     const sources = await templateContextFor(organisationId, deps.storage);
     const actDeps = {
       storage: deps.storage,
@@ -430,34 +445,31 @@ async function issueBulk(
       cache: new FactCache(),
       numbering: sequential(),
     };
-    const pending = await Appointment.find({ bulkJobId: bulk._id, status: 'draft' }).sort({
-      bulkIndex: 1,
-    });
     // One query each for what every act would otherwise look up on its own.
-    await actDeps.cache.preloadPeople(pending.map((row) => row.personId));
+    const { rows: pending, alreadyDone } = await rowsToIssue(bulk, actor, actDeps.cache);
     const registrations = await registrationsOf(
       pending.map((row) => `appointment:${row.id}:nomina`),
     );
     const failures: { row: number; personId: Types.ObjectId | null; message: string }[] = [];
     const limit = pLimit(deps.concurrency ?? 8);
     let sinceProgress = 0;
+    let issuedNow = 0;
     const reportProgress = async () => {
       sinceProgress = 0;
-      const done = await Appointment.countDocuments({
-        bulkJobId: bulk._id,
-        status: { $ne: 'draft' },
-      });
-      await BulkIssue.updateOne({ _id: bulk._id }, { $set: { done } });
+      await BulkIssue.updateOne({ _id: bulk._id }, { $set: { done: alreadyDone + issuedNow } });
     };
     await Promise.all(
       pending.map((row) =>
         limit(async () => {
           try {
-            await issueAppointment(row._id, actor, actDeps, {
-              sources,
-              appointment: row,
-              registration: registrations.get(`appointment:${row.id}:nomina`) ?? null,
-            });
+            await withRetries(() =>
+              issueAppointment(row._id, actor, actDeps, {
+                sources,
+                appointment: row,
+                registration: registrations.get(`appointment:${row.id}:nomina`) ?? null,
+              }),
+            );
+            issuedNow += 1;
           } catch (error) {
             if (!(error instanceof HttpProblem)) throw error;
             failures.push({

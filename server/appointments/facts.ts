@@ -56,10 +56,11 @@ export class FactCache {
     return found;
   }
 
-  async preloadPeople(ids: (Types.ObjectId | null | undefined)[]): Promise<void> {
+  async preloadPeople(ids: (Types.ObjectId | null | undefined)[]): Promise<PersonDoc[]> {
     const wanted = ids.filter((id): id is Types.ObjectId => Boolean(id));
     const people = await Person.find({ _id: { $in: wanted } });
     for (const person of people) this.people.set(person.id, Promise.resolve(person));
+    return people;
   }
 
   organisation(id: Types.ObjectId) {

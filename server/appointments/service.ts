@@ -21,6 +21,7 @@ import { generateDocument } from '../documents/service.js';
 import type { ModelRenderer } from '../documents/render-pool.js';
 import { findTemplate, validateTemplateInput } from '../templates/service.js';
 import { Person } from '../people/model.js';
+import { isDuplicateKey } from '../people/fields.js';
 import { ProcessingActivity } from '../processing/model.js';
 import { Settore } from '../settori/model.js';
 import { Supplier } from '../suppliers/model.js';
@@ -567,7 +568,7 @@ async function recordAct(
   },
 ): Promise<AppointmentDocument> {
   // Read again only after a retry: a first attempt's own read is current enough.
-  const fresh = act.registration.fresh ? loaded : await findAppointment(loaded._id);
+  const fresh = act.registration.fresh || loaded.isNew ? loaded : await findAppointment(loaded._id);
   if (fresh.acts.some((recorded) => recorded.kind === move.kind)) return fresh;
   if (!move.from.includes(fresh.status)) {
     throw wrongState(fresh, move.kind === 'nomina' ? 'emettere la nomina' : 'revocare la nomina');
@@ -593,6 +594,16 @@ async function recordAct(
       note: move.note ?? null,
     },
   ];
+  if (fresh.isNew) {
+    // A bulk row is stored once, already issued with its act.
+    fresh.set({ status: move.to, acts, transitions, ...move.set(fresh) });
+    try {
+      return await fresh.save();
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      return findAppointment(fresh._id);
+    }
+  }
   // The record was read within the tenant just above: addressing it by id stays in the tenant.
   const updated = await Appointment.findOneAndUpdate(
     { _id: fresh._id },

@@ -27,10 +27,6 @@ const registerEntrySchema = new mongoose.Schema(
     /** The act's date (Europe/Rome), fixed at numbering so that a retried act keeps it. */
     date: { type: String, required: true, immutable: true },
     subject: { type: String, required: true },
-    /** reserved: numbered, document not stored yet; recorded: the act is complete. */
-    status: { type: String, enum: ['reserved', 'recorded'], required: true, default: 'reserved' },
-    documentId: { type: mongoose.Schema.Types.ObjectId, ref: 'GeneratedDocument', default: null },
-    recordedAt: { type: Date, default: null },
   },
   { timestamps: true, toJSON: jsonView() },
 );
@@ -40,10 +36,26 @@ registerEntrySchema.index(
   { unique: true },
 );
 registerEntrySchema.index({ organisationId: 1, actKey: 1 }, { unique: true });
-registerEntrySchema.index({ organisationId: 1, status: 1 });
 
 export type RegisterEntryRecord = InferSchemaType<typeof registerEntrySchema>;
 export const RegisterEntry = mongoose.model('RegisterEntry', registerEntrySchema);
+
+/**
+ * The act holding an entry is complete: its document is stored and recorded.
+ * A record of its own, inserted, rather than a flag updated on the entry:
+ * FerretDB v1 rewrites by scanning the collection on every update, and the
+ * entries only grow. An entry without a record is an act still pending.
+ */
+const registerRecordSchema = new mongoose.Schema({
+  /** The entry's _id. */
+  _id: { type: String, required: true },
+  ...tenantOwnership,
+  documentId: { type: mongoose.Schema.Types.ObjectId, ref: 'GeneratedDocument', default: null },
+  recordedAt: { type: Date, required: true, default: () => new Date() },
+});
+registerRecordSchema.plugin(tenantScoped);
+
+export const RegisterRecord = mongoose.model('RegisterRecord', registerRecordSchema);
 
 /**
  * Where to start looking for the next free number of a register's year. Only a

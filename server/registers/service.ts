@@ -3,7 +3,7 @@ import type { Types } from 'mongoose';
 import { HttpProblem } from '../platform/http-problem.js';
 import { isDuplicateKey } from '../people/fields.js';
 import { currentTenant } from '../platform/tenancy.js';
-import { entryIdFor, RegisterCursor, RegisterEntry } from './model.js';
+import { entryIdFor, RegisterCursor, RegisterEntry, RegisterRecord } from './model.js';
 
 /** The registers every ente keeps; a template names one by key. */
 export const registerNames: Record<string, string> = {
@@ -37,16 +37,35 @@ export interface Registration {
   fresh: boolean;
 }
 
-function registrationOf(entry: InstanceType<typeof RegisterEntry>): Registration {
+type EntryFields = Pick<
+  InstanceType<typeof RegisterEntry>,
+  'registerKey' | 'year' | 'number' | 'date'
+>;
+type RecordFields = { documentId?: Types.ObjectId | null } | null | undefined;
+
+function registrationOf(entry: EntryFields, record: RecordFields): Registration {
   return {
     registerKey: entry.registerKey,
     year: entry.year,
     number: entry.number,
     date: entry.date,
-    status: entry.status,
-    documentId: entry.documentId ?? null,
+    status: record ? 'recorded' : 'reserved',
+    documentId: record?.documentId ?? null,
     fresh: false,
   };
+}
+
+/** Entries and their records, by entry id (two queries). */
+async function withRecords<T extends { _id: string }>(
+  entries: T[],
+  crossTenant = false,
+): Promise<Map<string, { documentId?: Types.ObjectId | null }>> {
+  if (entries.length === 0) return new Map();
+  const records = await RegisterRecord.find({ _id: { $in: entries.map((entry) => entry._id) } })
+    .select({ documentId: 1 })
+    .setOptions({ crossTenant })
+    .lean();
+  return new Map(records.map((record) => [record._id, record]));
 }
 
 /**
@@ -78,8 +97,8 @@ export async function assignNumber(input: {
   if (!organisationId) throw new Error('numbering outside a tenant');
   const entryId = entryIdFor(organisationId, input.actKey);
   if (!input.knownUnnumbered) {
-    const held = await RegisterEntry.findById(entryId);
-    if (held) return registrationOf(held);
+    const held = await findRegistration(input.actKey);
+    if (held) return held;
   }
   const date = input.date ?? todayInRome();
   const year = Number(date.slice(0, 4));
@@ -104,11 +123,11 @@ export async function assignNumber(input: {
       // The stored cursor is a hint for other processes: kept roughly up to date.
       if (cursor === null) await advanceCursor(cursorId, number, false);
       else if (number % cursorStride === 0 || cursor) await advanceCursor(cursorId, number, true);
-      return { ...registrationOf(entry), fresh: true };
+      return { ...registrationOf(entry, null), fresh: true };
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
-      const raced = await RegisterEntry.findById(entryId);
-      if (raced) return registrationOf(raced);
+      const raced = await findRegistration(input.actKey);
+      if (raced) return raced;
       number += 1;
       // Many callers probing the same numbers at once: let them spread out a little.
       if (attempt > 0 && attempt % 5 === 0) await sleep(Math.floor(Math.random() * 20));
@@ -139,20 +158,27 @@ export async function markRecorded(
   actKey: string,
   documentId: Types.ObjectId | null,
 ): Promise<void> {
-  // The entry's id starts with the tenant's: addressing it by id is tenant-scoped.
-  await RegisterEntry.updateOne(
-    { _id: entryIdFor(tenantOrFail(), actKey) },
-    { $set: { status: 'recorded', documentId, recordedAt: new Date() } },
-  ).setOptions({ crossTenant: true });
+  try {
+    await RegisterRecord.create({
+      _id: entryIdFor(tenantOrFail(), actKey),
+      documentId: documentId ?? undefined,
+    });
+  } catch (error) {
+    // Recorded already by a concurrent or earlier attempt at the same act.
+    if (!isDuplicateKey(error)) throw error;
+  }
 }
 
-/** The registrations some acts already hold, by act key (one query). */
+/** The registrations some acts already hold, by act key (two queries). */
 export async function registrationsOf(actKeys: string[]): Promise<Map<string, Registration>> {
   const organisationId = tenantOrFail();
   const entries = await RegisterEntry.find({
     _id: { $in: actKeys.map((actKey) => entryIdFor(organisationId, actKey)) },
-  });
-  return new Map(entries.map((entry) => [entry.actKey, registrationOf(entry)]));
+  }).lean();
+  const records = await withRecords(entries);
+  return new Map(
+    entries.map((entry) => [entry.actKey, registrationOf(entry, records.get(entry._id))]),
+  );
 }
 
 function tenantOrFail() {
@@ -162,8 +188,10 @@ function tenantOrFail() {
 }
 
 export async function findRegistration(actKey: string): Promise<Registration | null> {
-  const entry = await RegisterEntry.findById(entryIdFor(tenantOrFail(), actKey));
-  return entry ? registrationOf(entry) : null;
+  const id = entryIdFor(tenantOrFail(), actKey);
+  const entry = await RegisterEntry.findById(id).lean();
+  if (!entry) return null;
+  return registrationOf(entry, await RegisterRecord.findById(id).lean());
 }
 
 /**
@@ -175,14 +203,14 @@ export async function pendingActs(
   prefix: string,
 ): Promise<{ organisationId: Types.ObjectId; actKey: string }[]> {
   const entries = await RegisterEntry.find({
-    status: 'reserved',
     createdAt: { $lt: new Date(Date.now() - olderThanMs) },
   })
     .select({ actKey: 1, organisationId: 1 })
     .setOptions({ crossTenant: true })
     .lean();
+  const records = await withRecords(entries, true);
   return entries
-    .filter((entry) => entry.actKey.startsWith(prefix))
+    .filter((entry) => !records.has(entry._id) && entry.actKey.startsWith(prefix))
     .map((entry) => ({ organisationId: entry.organisationId, actKey: entry.actKey }));
 }
 
@@ -193,10 +221,25 @@ export async function listRegisterEntries(query: {
   offset: number;
 }) {
   const filter = { registerKey: query.registerKey, year: query.year };
-  const [items, total] = await Promise.all([
-    RegisterEntry.find(filter).sort({ number: 1 }).skip(query.offset).limit(query.limit),
+  const [entries, total] = await Promise.all([
+    RegisterEntry.find(filter).sort({ number: 1 }).skip(query.offset).limit(query.limit).lean(),
     RegisterEntry.countDocuments(filter),
   ]);
+  const records = await withRecords(entries);
+  const items = entries.map((entry) => {
+    const registration = registrationOf(entry, records.get(entry._id));
+    return {
+      id: entry._id,
+      registerKey: entry.registerKey,
+      year: entry.year,
+      number: entry.number,
+      actKey: entry.actKey,
+      date: entry.date,
+      subject: entry.subject,
+      status: registration.status,
+      documentId: registration.documentId?.toString() ?? null,
+    };
+  });
   return { items, total };
 }
 
@@ -206,8 +249,9 @@ export async function listRegisterEntries(query: {
  */
 export async function listRegisters() {
   const entries = await RegisterEntry.find({})
-    .select({ registerKey: 1, year: 1, number: 1, status: 1 })
+    .select({ registerKey: 1, year: 1, number: 1 })
     .lean();
+  const records = await withRecords(entries);
   const groups = new Map<
     string,
     { key: string; year: number; count: number; lastNumber: number; pending: number }
@@ -223,7 +267,7 @@ export async function listRegisters() {
     };
     group.count += 1;
     group.lastNumber = Math.max(group.lastNumber, entry.number);
-    if (entry.status === 'reserved') group.pending += 1;
+    if (!records.has(entry._id)) group.pending += 1;
     groups.set(id, group);
   }
   return [...groups.values()]

@@ -9,6 +9,7 @@ import { Appointment } from '../../server/appointments/model.js';
 import { BulkIssue } from '../../server/appointments/bulk-model.js';
 import { Person } from '../../server/people/model.js';
 import { RegisterEntry } from '../../server/registers/model.js';
+import { listRegisterEntries, todayInRome } from '../../server/registers/service.js';
 import { runInTenant } from '../../server/platform/tenancy.js';
 import { testEnvironment } from '../support/environment.js';
 import { call } from '../support/http.js';
@@ -265,7 +266,14 @@ describe('appointments: bulk autorizzazioni', function () {
     expect(numbers).to.deep.equal(Array.from({ length: 300 }, (_, index) => index + 1));
     await inTenant(ente, async () => {
       expect(await Appointment.countDocuments({ bulkJobId: started.body.id })).to.equal(300);
-      const entries = await RegisterEntry.find({ registerKey: 'atti-designato' });
+      const entries = (
+        await listRegisterEntries({
+          registerKey: 'atti-designato',
+          year: Number(todayInRome().slice(0, 4)),
+          limit: 1000,
+          offset: 0,
+        })
+      ).items;
       expect(entries).to.have.length(300);
       expect(entries.every((entry) => entry.status === 'recorded')).to.be.true;
       const people = new Set(

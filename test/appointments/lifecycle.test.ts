@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Appointment } from '../../server/appointments/model.js';
 import { GeneratedDocument } from '../../server/documents/model.js';
 import { RegisterEntry } from '../../server/registers/model.js';
+import { listRegisterEntries, todayInRome } from '../../server/registers/service.js';
 import { runInTenant } from '../../server/platform/tenancy.js';
 import mongoose from 'mongoose';
 import { testEnvironment } from '../support/environment.js';
@@ -67,7 +68,14 @@ describe('appointments: lifecycle', () => {
 
     // The register and the document record agree with the appointment.
     await runInTenant(new mongoose.Types.ObjectId(ente.organisationId), async () => {
-      const entries = await RegisterEntry.find({ registerKey: 'decreti-sindaco' });
+      const entries = (
+        await listRegisterEntries({
+          registerKey: 'decreti-sindaco',
+          year: Number(todayInRome().slice(0, 4)),
+          limit: 1000,
+          offset: 0,
+        })
+      ).items;
       expect(entries.map((entry) => [entry.number, entry.status])).to.deep.equal([[1, 'recorded']]);
       const document = await GeneratedDocument.findById(act?.documentId);
       expect(document?.registration?.number).to.equal(1);
