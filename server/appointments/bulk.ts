@@ -439,11 +439,16 @@ async function issueBulk(
     );
     const startedAt = performance.now();
     const sources = await templateContextFor(organisationId, deps.storage);
+    // The files of the acts issued in this run, kept for the ZIP and the merged PDF.
+    const files = new Map<string, { pdf: Uint8Array; docx: Uint8Array }>();
     const actDeps = {
       storage: deps.storage,
       render: deps.render,
       cache: new FactCache(),
       numbering: sequential(),
+      onStored: (documentId: Types.ObjectId, stored: { pdf: Uint8Array; docx: Uint8Array }) => {
+        files.set(documentId.toString(), stored);
+      },
     };
     // One query each for what every act would otherwise look up on its own.
     const { rows: pending, alreadyDone } = await rowsToIssue(bulk, actor, actDeps.cache);
@@ -485,7 +490,7 @@ async function issueBulk(
     );
     await reportProgress();
     const issuedAt = performance.now();
-    const results = await assembleResults(bulk, deps);
+    const results = await assembleResults(bulk, deps, files);
     deps.logger.info(
       {
         bulkId: bulk.id,
@@ -511,7 +516,11 @@ async function issueBulk(
 }
 
 /** One ZIP with each act's PDF and DOCX, and one PDF with every act in row order. */
-async function assembleResults(bulk: BulkIssueDocument, deps: BulkDependencies) {
+async function assembleResults(
+  bulk: BulkIssueDocument,
+  deps: BulkDependencies,
+  kept: Map<string, { pdf: Uint8Array; docx: Uint8Array }>,
+) {
   const appointments = await Appointment.find({ bulkJobId: bulk._id, status: { $ne: 'draft' } })
     .sort({ bulkIndex: 1 })
     .select({ acts: 1, bulkIndex: 1 })
@@ -529,6 +538,9 @@ async function assembleResults(bulk: BulkIssueDocument, deps: BulkDependencies) 
       fetches(async () => {
         const document = byId.get(id?.toString() ?? '');
         if (!document) return null;
+        // Acts of an earlier, interrupted run are read back from storage, checked.
+        const inMemory = kept.get(document.id);
+        if (inMemory) return { document, pdf: inMemory.pdf, docx: inMemory.docx };
         const read = (file: { key: string; sha256: string; versionId?: string | null }) =>
           deps.storage
             .get(file.key, {

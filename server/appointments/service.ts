@@ -65,6 +65,8 @@ export interface ActDependencies {
    * turn spares the database the races of concurrent numbering.
    */
   numbering?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Receives each act's files as they are stored (a bulk job assembles them). */
+  onStored?: (documentId: Types.ObjectId, files: { pdf: Uint8Array; docx: Uint8Array }) => void;
 }
 
 /** Templates by key, loaded once per bulk job (a job uses the version current at its start). */
@@ -338,6 +340,12 @@ async function produceAct(
       // A number given just now: no earlier attempt can have stored this act's document.
       documentIsNew: registration.fresh,
       registration,
+      ...(deps.onStored
+        ? {
+            onStored: (files: { pdf: Uint8Array; docx: Uint8Array }) =>
+              deps.onStored?.(documentIdFor(plan.actKey, appointment.organisationId), files),
+          }
+        : {}),
       ...(sources ? { sources } : {}),
     });
     documentId = document._id;

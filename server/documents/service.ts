@@ -70,6 +70,8 @@ export async function generateDocument(input: {
   registration?: { registerKey: string; year: number; number: number };
   /** Callers generating many documents load these once. */
   template?: TemplateVersionDocument;
+  /** Hands the stored bytes to a caller that assembles them further (a bulk's ZIP and PDF). */
+  onStored?: (files: { pdf: Uint8Array; docx: Uint8Array }) => void;
   sources?: OrganisationSources;
 }) {
   if (input.documentId && !input.documentIsNew) {
@@ -94,7 +96,7 @@ export async function generateDocument(input: {
     const failedPut = puts.find((put) => put.status === 'rejected');
     if (failedPut) throw failedPut.reason;
     const [pdf, docx] = stored as [StoredObject, StoredObject];
-    return await GeneratedDocument.create({
+    const record = await GeneratedDocument.create({
       _id: documentId,
       title,
       documentType: template.documentType,
@@ -111,6 +113,8 @@ export async function generateDocument(input: {
       author: { userId: input.principal.userId, name: input.principal.name },
       registration: input.registration ?? null,
     });
+    input.onStored?.({ pdf: rendered.pdf.bytes, docx: rendered.docx });
+    return record;
   } catch (error) {
     // A concurrent attempt at the same act wrote the same keys: only this
     // attempt's own object versions may go, and without versioning none.
