@@ -186,15 +186,15 @@ describe('appointments: bulk autorizzazioni', function () {
     await issuedDesignato(ente);
     const good = codiceFiscale({
       firstName: 'Anna',
-      lastName: 'Verdi',
+      lastName: 'Verdelli',
       gender: 'F',
       born: '1985-02-03',
     });
     const csv = [
       'codice_fiscale;cognome;nome;qualifica',
-      `${good};Verdi;Anna;Istruttrice`,
+      `${good};Verdelli;Anna;Istruttrice`,
       'RSSMRA80A01A944X;Rossi;Mario;Istruttore',
-      `${good};Verdi;Anna;doppione`,
+      `${good};Verdelli;Anna;doppione`,
       ';Bianchi;;',
     ].join('\n');
     const people = await inTenant(ente, () => Person.countDocuments({}).exec());
@@ -224,7 +224,7 @@ describe('appointments: bulk autorizzazioni', function () {
 
     const fixed = await postCsv(
       ente,
-      ['codice_fiscale;cognome;nome;qualifica', `${good};Verdi;Anna;Istruttrice`].join('\n'),
+      ['codice_fiscale;cognome;nome;qualifica', `${good};Verdelli;Anna;Istruttrice`].join('\n'),
       { settoreId: ente.settoreId },
     );
     expect(fixed.status, JSON.stringify(fixed.body)).to.equal(202);
