@@ -176,7 +176,7 @@ export function referenceProblem(invalidParams: InvalidParam[]): HttpProblem {
 }
 
 export interface Reference {
-  kind: 'settore' | 'person' | 'organisation';
+  kind: 'settore' | 'person' | 'organisation' | 'appointment';
   id: string;
   description: string;
 }

@@ -2,6 +2,8 @@ import type { Types } from 'mongoose';
 import { HttpProblem, type InvalidParam } from '../platform/http-problem.js';
 import { Organisation } from '../organisations/model.js';
 import { Settore } from '../settori/model.js';
+import { activeStatuses, Appointment } from '../appointments/model.js';
+import { roleDescriptions } from '../appointments/acts.js';
 import {
   inUseProblem,
   isDuplicateKey,
@@ -118,18 +120,22 @@ export async function updatePerson(personId: string, changes: PersonChanges) {
   return person;
 }
 
-/** What still names the person: a settore it manages, the ente it represents. */
+/**
+ * What still names the person: a settore it manages, the ente it represents, a
+ * privacy role it holds (to be revoked first, by its own act).
+ */
 export async function personReferences(person: {
   _id: Types.ObjectId;
   organisationId: Types.ObjectId;
 }): Promise<Reference[]> {
-  const [settori, organisation] = await Promise.all([
+  const [settori, organisation, appointments] = await Promise.all([
     Settore.find({ managerId: person._id, archived: false }),
     // The organisation is the tenant root, not tenant-scoped: it is named explicitly.
     Organisation.findOne({
       _id: person.organisationId,
       'legalRepresentative.personId': person._id,
     }),
+    Appointment.find({ personId: person._id, status: { $in: activeStatuses } }),
   ]);
   return [
     ...settori.map((settore) => ({
@@ -137,6 +143,18 @@ export async function personReferences(person: {
       id: settore.id,
       description: `responsabile del settore «${settore.name}»`,
     })),
+    ...appointments.map((appointment) => {
+      const nomina = appointment.acts.find((act) => act.kind === 'nomina');
+      return {
+        kind: 'appointment' as const,
+        id: appointment.id,
+        description: `${roleDescriptions[appointment.role].role} in carica${
+          nomina
+            ? ` (atto n. ${nomina.number} del ${nomina.date}, registro ${nomina.registerKey})`
+            : ''
+        }: revocarla prima di archiviare la persona`,
+      };
+    }),
     ...(organisation
       ? [
           {

@@ -174,6 +174,39 @@ describe('appointments: lifecycle', () => {
     });
   });
 
+  it('refuses to archive a person holding a role in force, naming the act; after the revoca it archives', async () => {
+    const ente = await readyEnte({ employees: 1 });
+    await issuedDesignato(ente);
+    const employee = ente.employees[0]?.id ?? '';
+    const draft = await expectOk(
+      call<AppointmentJson>('POST', '/api/v1/appointments', {
+        token: ente.token,
+        json: { role: 'autorizzato', personId: employee, settoreIds: [ente.settoreId] },
+      }),
+      201,
+    );
+    const issued = await expectOk(issue(ente, draft.id));
+    const refused = await call<
+      Problem & { references?: { kind: string; id: string; description: string }[] }
+    >('DELETE', `/api/v1/people/${employee}`, { token: ente.token });
+    expect(refused.status).to.equal(409);
+    expect(
+      refused.body.references?.map((reference) => [reference.kind, reference.id]),
+    ).to.deep.equal([['appointment', issued.id]]);
+    expect(refused.body.detail).to.contain(`atto n. ${issued.acts[0]?.number ?? 0}`);
+    await expectOk(
+      call('POST', `/api/v1/appointments/${issued.id}/revoke`, {
+        token: ente.token,
+        json: { reason: 'trasferimento ad altro ente' },
+      }),
+    );
+    const archived = await call<{ archived: boolean }>('DELETE', `/api/v1/people/${employee}`, {
+      token: ente.token,
+    });
+    expect(archived.status).to.equal(200);
+    expect(archived.body.archived).to.equal(true);
+  });
+
   it('gives 50 concurrent issues in one register 50 distinct consecutive numbers', async function () {
     this.timeout(120_000);
     const ente = await readyEnte({ employees: 50 });
