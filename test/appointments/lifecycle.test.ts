@@ -207,6 +207,56 @@ describe('appointments: lifecycle', () => {
     expect(archived.body.archived).to.equal(true);
   });
 
+  it('records a joint-controller agreement in its own register, refusing one without responsibilities', async () => {
+    const ente = await readyEnte({ employees: 0 });
+    const incomplete = await expectOk(
+      call<AppointmentJson>('POST', '/api/v1/appointments', {
+        token: ente.token,
+        json: {
+          role: 'contitolare',
+          jointController: {
+            parties: ['Unione Terre d’Acqua'],
+            subject: 'Gestione associata del servizio di polizia locale',
+            responsibilities: [],
+          },
+        },
+      }),
+      201,
+    );
+    expect(incomplete.appointeeName).to.equal('Unione Terre d’Acqua');
+    const refused = await issue(ente, incomplete.id);
+    expect(refused.status).to.equal(422);
+    expect(refused.body.invalidParams?.map((param) => param.name)).to.deep.equal([
+      'jointController.responsibilities',
+    ]);
+    await expectOk(
+      call('PATCH', `/api/v1/appointments/${incomplete.id}`, {
+        token: ente.token,
+        json: {
+          jointController: {
+            parties: ['Unione Terre d’Acqua'],
+            subject: 'Gestione associata del servizio di polizia locale',
+            responsibilities: [
+              'Il Comune fornisce l’informativa agli interessati (artt. 13-14 GDPR)',
+              'L’Unione riscontra le richieste di esercizio dei diritti (artt. 15-22 GDPR)',
+            ],
+            contactPoint: 'privacy@terredacqua.net',
+            signedOn: '2026-11-20',
+          },
+        },
+      }),
+    );
+    const recorded = await expectOk(issue(ente, incomplete.id));
+    expect(recorded.status).to.equal('issued');
+    expect(recorded.acts).to.have.length(1);
+    expect(recorded.acts[0]).to.include({
+      kind: 'nomina',
+      registerKey: 'accordi-contitolarita',
+      number: 1,
+      documentId: null,
+    });
+  });
+
   it('gives 50 concurrent issues in one register 50 distinct consecutive numbers', async function () {
     this.timeout(120_000);
     const ente = await readyEnte({ employees: 50 });
