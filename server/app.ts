@@ -9,6 +9,7 @@ import swaggerUi from 'swagger-ui-express';
 import { registerAccessRoutes } from './access/routes.js';
 import { registerAppointmentRoutes } from './appointments/routes.js';
 import { registerRegisterRoutes } from './registers/routes.js';
+import { registerTenderRoutes } from './tenders/routes.js';
 import { resolveApiToken } from './access/service.js';
 import type { ModelRenderer } from './documents/render-pool.js';
 import { registerDocumentRoutes } from './documents/routes.js';
@@ -81,6 +82,7 @@ export function createApp({ config, logger, storage, render, jobs }: AppDependen
   registerProcessingRoutes(api);
   registerOrganisationRoutes(api, storage);
   registerRegisterRoutes(api);
+  registerTenderRoutes(api);
   registerAppointmentRoutes(api, { storage, render, jobs });
 
   const openApiDocument = api.document();
