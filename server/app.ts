@@ -10,6 +10,7 @@ import { registerAccessRoutes } from './access/routes.js';
 import { registerAppointmentRoutes } from './appointments/routes.js';
 import { registerRegisterRoutes } from './registers/routes.js';
 import { registerTenderRoutes } from './tenders/routes.js';
+import { registerContractRoutes } from './contracts/routes.js';
 import { resolveApiToken } from './access/service.js';
 import type { ModelRenderer } from './documents/render-pool.js';
 import { registerDocumentRoutes } from './documents/routes.js';
@@ -82,7 +83,8 @@ export function createApp({ config, logger, storage, render, jobs }: AppDependen
   registerProcessingRoutes(api);
   registerOrganisationRoutes(api, storage);
   registerRegisterRoutes(api);
-  registerTenderRoutes(api);
+  registerTenderRoutes(api, { storage, render });
+  registerContractRoutes(api, { storage, render });
   registerAppointmentRoutes(api, { storage, render, jobs });
 
   const openApiDocument = api.document();

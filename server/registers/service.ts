@@ -10,6 +10,7 @@ export const registerNames: Record<string, string> = {
   'decreti-sindaco': 'Decreti del Sindaco',
   'atti-designato': 'Atti del Designato',
   'accordi-contitolarita': 'Accordi di contitolarità',
+  'contratti-privacy': 'Repertorio dei contratti ex art. 28 GDPR',
 };
 
 export function registerName(key: string): string {

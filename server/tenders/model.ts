@@ -75,6 +75,12 @@ const tenderSchema = new mongoose.Schema(
     privacyRole: { type: String, enum: [...supplierPrivacyRoles, null], default: null },
     roleAssessment: { type: roleAssessmentSchema, default: null },
     awardedSupplierId: { type: mongoose.Schema.Types.ObjectId, ref: 'Supplier', default: null },
+    /** The privacy clause attached to the call (a generated document). */
+    clauseDocumentId: {
+      type: mongoose.Schema.Types.ObjectId,
+      ref: 'GeneratedDocument',
+      default: null,
+    },
     transitions: {
       type: [
         new mongoose.Schema(

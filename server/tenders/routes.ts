@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { objectIdSchema, type Api } from '../platform/api.js';
 import { isoDateSchema, paginationQuery, totalCountDescription } from '../people/fields.js';
+import { attachClause, attachClauses, type ClauseDependencies } from './clauses.js';
 import { procedures, supplierPrivacyRoles, tenderStatuses } from './model.js';
 import {
   assessRole,
@@ -105,7 +106,67 @@ const answersSchema = z
 const tenderIdParams = z.object({ tenderId: objectIdSchema });
 const conflict = { description: 'Passaggio non ammesso: currentState indica lo stato della gara' };
 
-export function registerTenderRoutes(api: Api): void {
+export function registerTenderRoutes(api: Api, deps: ClauseDependencies): void {
+  api.route({
+    method: 'post',
+    path: '/api/v1/tenders/:tenderId/clause',
+    summary:
+      'Genera e allega al bando la clausola privacy (DOCX e PDF) secondo il ruolo indicato per il fornitore',
+    tags: ['Gare'],
+    access: writers,
+    params: tenderIdParams,
+    responses: {
+      201: {
+        description: 'Clausola allegata: il documento generato',
+        schema: z.object({ documentId: z.string(), tender: tenderSchema }),
+      },
+      409: conflict,
+      422: { description: 'Ruolo privacy o dati mancanti: invalidParams li elenca' },
+    },
+    handler: async ({ params, principal }, _request, response) => {
+      const { tender, document } = await attachClause(params.tenderId, principal, deps);
+      response
+        .status(201)
+        .location(`/api/v1/documents/${document.id}`)
+        .json({ documentId: document.id, tender });
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/api/v1/tender-clauses',
+    summary:
+      'Allega la clausola privacy a più gare in una volta: per ciascuna, allegata o rifiutata con il motivo',
+    tags: ['Gare'],
+    access: writers,
+    body: z
+      .object({
+        tenderIds: z
+          .array(objectIdSchema, italian)
+          .min(1, 'indicare almeno una gara')
+          .max(200, 'al massimo 200 gare per volta')
+          .refine((ids) => new Set(ids).size === ids.length, 'gare ripetute'),
+      })
+      .strict()
+      .openapi('TenderClauses'),
+    responses: {
+      200: {
+        description: 'Esito per gara',
+        schema: z.array(
+          z.object({
+            tenderId: z.string(),
+            status: z.enum(['attached', 'refused']),
+            documentId: z.string().optional(),
+            reason: z.string().optional(),
+          }),
+        ),
+      },
+    },
+    handler: async ({ body, principal }, _request, response) => {
+      response.json(await attachClauses(body.tenderIds, principal, deps));
+    },
+  });
+
   api.route({
     method: 'get',
     path: '/api/v1/tenders',
