@@ -6,6 +6,12 @@ import { Tender } from '../tenders/model.js';
 import { todayInRome } from '../registers/service.js';
 import { Contract, contractStatuses } from './model.js';
 import {
+  decideRequest,
+  pendingRequests,
+  receiveRequest,
+  requestStatuses,
+} from './sub-processors.js';
+import {
   draftContract,
   findContract,
   issueContract,
@@ -104,7 +110,86 @@ function addDays(date: string, days: number): string {
   return value.toISOString().slice(0, 10);
 }
 
+const subProcessorSchema = z
+  .object({
+    name: text(300),
+    seat: text(300),
+    vatNumber: z.string(italian).regex(/^[0-9]{11}$/, 'partita IVA: 11 cifre'),
+    activities: text(1000),
+  })
+  .strict();
+
+const requestSchema = z
+  .object({
+    id: z.string(),
+    contractId: z.string(),
+    kind: z.enum(['specifica', 'generale']),
+    status: z.enum(requestStatuses),
+    receivedOn: z.string(),
+    objectionDeadline: z.string().nullable(),
+    letterDocumentId: z.string().nullable(),
+  })
+  .passthrough()
+  .openapi('SubProcessorRequest');
+
 export function registerContractRoutes(api: Api, deps: ContractDependencies): void {
+  api.route({
+    method: 'post',
+    path: '/api/v1/contracts/:contractId/sub-processor-requests',
+    summary:
+      "Registra la richiesta (autorizzazione specifica) o la comunicazione di modifica (autorizzazione generale: si apre il termine per l'opposizione) di un sub-responsabile",
+    tags: ['Contratti'],
+    access: writers,
+    params: contractIdParams,
+    body: z
+      .object({ subProcessor: subProcessorSchema, receivedOn: isoDateSchema.optional() })
+      .strict()
+      .openapi('NewSubProcessorRequest'),
+    responses: {
+      201: { description: 'Richiesta registrata', schema: requestSchema },
+      409: conflict,
+    },
+    handler: async ({ params, body }, _request, response) => {
+      response.status(201).json(await receiveRequest(params.contractId, body));
+    },
+  });
+
+  for (const decision of ['approve', 'object'] as const) {
+    api.route({
+      method: 'post',
+      path: `/api/v1/sub-processor-requests/:requestId/${decision}`,
+      summary:
+        decision === 'approve'
+          ? 'Autorizza il sub-responsabile (o prende atto della modifica), con lettera; entra nell’Allegato III'
+          : 'Nega l’autorizzazione o si oppone alla modifica entro il termine, con lettera motivata',
+      tags: ['Contratti'],
+      access: writers,
+      params: z.object({ requestId: objectIdSchema }),
+      body: z.object({ reason: text(2000).optional() }).strict(),
+      responses: {
+        200: { description: 'Decisione registrata', schema: requestSchema },
+        409: { description: 'Già definita, o termine per l’opposizione scaduto' },
+        422: { description: 'Motivo mancante' },
+      },
+      handler: async ({ params, body, principal }, _request, response) => {
+        response.json(await decideRequest(params.requestId, decision, body, principal, deps));
+      },
+    });
+  }
+
+  api.route({
+    method: 'get',
+    path: '/api/v1/contract-views/sub-processor-requests',
+    summary:
+      'Richieste e modifiche dei sub-responsabili in attesa di decisione, con i giorni rimasti',
+    tags: ['Contratti'],
+    access: allRoles,
+    responses: { 200: { description: 'In attesa', schema: z.array(requestSchema) } },
+    handler: async (_input, _request, response) => {
+      response.json(await pendingRequests());
+    },
+  });
+
   api.route({
     method: 'post',
     path: '/api/v1/tenders/:tenderId/contract',
