@@ -12,6 +12,7 @@ import type { ModelRenderer } from '../documents/render-pool.js';
 import { generateDocument } from '../documents/service.js';
 import { Organisation } from '../organisations/model.js';
 import { Person } from '../people/model.js';
+import { genderFromCodiceFiscale } from '../people/italian-codes.js';
 import { ProcessingActivity } from '../processing/model.js';
 import { assignNumber, markRecorded } from '../registers/service.js';
 import { Supplier } from '../suppliers/model.js';
@@ -191,6 +192,12 @@ async function gaps(contract: ContractDocument) {
     if (!supplier.address) add('supplier.address', `indicare la sede di ${supplier.name}`);
     if (!supplier.legalRepresentative) {
       add('supplier.legalRepresentative', `indicare il legale rappresentante di ${supplier.name}`);
+    } else if (contract.variant === 'contitolare' && !supplier.legalRepresentative.taxCode) {
+      // The agreement names the co-controller's signatory as a person (il/la legale rappresentante).
+      add(
+        'supplier.legalRepresentative.taxCode',
+        `indicare il codice fiscale del legale rappresentante di ${supplier.name}`,
+      );
     }
   }
   if (!contract.startDate) add('startDate', 'indicare la decorrenza (durata del trattamento)');
@@ -326,7 +333,12 @@ export async function issueContract(
               denominazione: supplier.name,
               sede: seatOf(supplier.address),
               codiceFiscale: supplier.taxCode ?? supplier.vatNumber,
-              rappresentante: supplier.legalRepresentative?.name,
+              rappresentante: {
+                nome: supplier.legalRepresentative?.name,
+                genere: supplier.legalRepresentative?.taxCode
+                  ? genderFromCodiceFiscale(supplier.legalRepresentative.taxCode)
+                  : undefined,
+              },
               carica: 'legale rappresentante',
             },
           ],
