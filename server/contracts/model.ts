@@ -54,7 +54,7 @@ const contractSchema = new mongoose.Schema(
       default: 'specifica',
     },
     /** Seed 002 art. 7: objection window on a general authorisation's changes. */
-    noticeDays: { type: Number, required: true, default: 30, min: 1 },
+    noticeDays: { type: Number, required: true, default: 30, min: 30 },
     /** Seed 002 art. 7: breach notice to the controller within 48 hours at most. */
     breachNoticeHours: { type: Number, required: true, default: 48, min: 1, max: 48 },
     jointAgreement: {

@@ -39,7 +39,12 @@ const templateVersionSchema = new mongoose.Schema(
     /** SHA-256 of source, schema and settings: an unchanged template is not saved again. */
     contentHash: { type: String, required: true, immutable: true },
     origin: { type: String, enum: ['file', 'upload'], required: true, immutable: true },
-    createdBy: { type: mongoose.Schema.Types.ObjectId, ref: 'User', default: null, immutable: true },
+    createdBy: {
+      type: mongoose.Schema.Types.ObjectId,
+      ref: 'User',
+      default: null,
+      immutable: true,
+    },
   },
   {
     timestamps: { createdAt: true, updatedAt: false },

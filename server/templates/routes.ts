@@ -31,7 +31,10 @@ const templateSummarySchema = z
     title: z.string(),
     documentType: z.enum(documentTypes),
     register: z.string().nullable(),
-    organisationId: z.string().nullable().openapi({ description: 'null: modello distribuito con Sigillo' }),
+    organisationId: z
+      .string()
+      .nullable()
+      .openapi({ description: 'null: modello distribuito con Sigillo' }),
     origin: z.enum(['file', 'upload']),
     contentHash: z.string(),
     createdAt: z.string(),
@@ -43,7 +46,11 @@ const templateDetailSchema = templateSummarySchema
   .openapi('TemplateVersionDetail');
 
 function summary(template: TemplateVersionDocument) {
-  const { source: _source, inputSchema: _schema, ...rest } = template.toJSON() as Record<string, unknown>;
+  const {
+    source: _source,
+    inputSchema: _schema,
+    ...rest
+  } = template.toJSON() as Record<string, unknown>;
   return rest;
 }
 
@@ -99,7 +106,8 @@ export function registerTemplateRoutes(
   api.route({
     method: 'post',
     path: '/api/v1/templates',
-    summary: "Carica un modello dell'ente (sorgente nunjucks + schema JSON): crea una nuova versione",
+    summary:
+      "Carica un modello dell'ente (sorgente nunjucks + schema JSON): crea una nuova versione",
     tags: ['Modelli'],
     access: ['admin'],
     body: templateSettingsSchema.extend({
@@ -118,7 +126,10 @@ export function registerTemplateRoutes(
     },
     responses: {
       201: { description: 'Nuova versione creata', schema: templateSummarySchema },
-      200: { description: 'Contenuto identico all’ultima versione: nessuna nuova versione', schema: templateSummarySchema },
+      200: {
+        description: 'Contenuto identico all’ultima versione: nessuna nuova versione',
+        schema: templateSummarySchema,
+      },
       422: { description: 'Sorgente o schema non validi' },
     },
     handler: async ({ body, files, principal }, _request, response) => {
@@ -156,7 +167,11 @@ export function registerTemplateRoutes(
     query: versionQuery,
     body: z.object({ data: z.record(z.string(), z.unknown()) }).strict(),
     responses: {
-      200: { description: 'PDF di anteprima', schema: z.string().openapi({ format: 'binary' }), contentType: 'application/pdf' },
+      200: {
+        description: 'PDF di anteprima',
+        schema: z.string().openapi({ format: 'binary' }),
+        contentType: 'application/pdf',
+      },
       422: { description: 'Dati non conformi allo schema del modello' },
     },
     handler: async ({ params, query, body, principal }, _request, response) => {

@@ -237,7 +237,9 @@ export async function loadShippedTemplates(
   const created: string[] = [];
   const unchanged: string[] = [];
   const entries = await readdir(directory, { withFileTypes: true });
-  for (const entry of entries.filter((item) => item.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of entries
+    .filter((item) => item.isDirectory())
+    .sort((a, b) => a.name.localeCompare(b.name))) {
     const folder = path.join(directory, entry.name);
     const read = (file: string) => readFile(path.join(folder, file), 'utf8');
     const settings = templateSettingsSchema.parse({

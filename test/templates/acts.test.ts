@@ -130,7 +130,12 @@ const acts: ActCase[] = [
       'nella sezione «Amministrazione trasparente» del sito istituzionale',
       `${place}24 novembre 2026`,
     ],
-    signatures: ['Il Sindaco', 'Giampiero Falzone', 'Per accettazione, la Designata', 'Maria Rossi'],
+    signatures: [
+      'Il Sindaco',
+      'Giampiero Falzone',
+      'Per accettazione, la Designata',
+      'Maria Rossi',
+    ],
   },
   {
     name: 'nomina-designato: with decorrenza, scadenza and the decreto it supersedes',
@@ -536,7 +541,9 @@ describe('the acts of the appointments', () => {
   }
 
   it('ships the register and document type each act is filed under', () => {
-    expect(templateKeys.map((key) => [key, settings(key).documentType, settings(key).register])).to.deep.equal([
+    expect(
+      templateKeys.map((key) => [key, settings(key).documentType, settings(key).register]),
+    ).to.deep.equal([
       ['nomina-designato', 'decreto-nomina', 'decreti-sindaco'],
       ['autorizzazione-trattamento', 'atto-autorizzazione', 'atti-designato'],
       ['nomina-rpd', 'decreto-nomina', 'decreti-sindaco'],

@@ -22,7 +22,11 @@ interface TemplateSummary {
   contentHash: string;
 }
 
-function upload(token: string, fields: Record<string, string>, files: Record<string, string | Buffer>) {
+function upload(
+  token: string,
+  fields: Record<string, string>,
+  files: Record<string, string | Buffer>,
+) {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   for (const [name, content] of Object.entries(files)) {
@@ -38,7 +42,9 @@ function upload(token: string, fields: Record<string, string>, files: Record<str
 describe('templates', () => {
   it('loads the shipped templates at start, and again without creating versions', async () => {
     const tenant = await newTenant();
-    const listed = await call<TemplateSummary[]>('GET', '/api/v1/templates', { token: tenant.token });
+    const listed = await call<TemplateSummary[]>('GET', '/api/v1/templates', {
+      token: tenant.token,
+    });
     const nomina = listed.body.find((template) => template.key === 'nomina-designato');
     expect(nomina?.origin).to.equal('file');
     expect(nomina?.organisationId).to.equal(null);
@@ -56,7 +62,10 @@ describe('templates', () => {
     expect((await loadShippedTemplates(directory, silent)).created).to.deep.equal([]);
 
     const source = await readFile(path.join(folder, 'template.njk'), 'utf8');
-    await writeFile(path.join(folder, 'template.njk'), source.replace('IL SINDACO', 'IL SINDACO PRO TEMPORE'));
+    await writeFile(
+      path.join(folder, 'template.njk'),
+      source.replace('IL SINDACO', 'IL SINDACO PRO TEMPORE'),
+    );
     const second = await loadShippedTemplates(directory, silent);
     expect(second.created).to.deep.equal(['prova-caricamento@2']);
 
@@ -71,18 +80,24 @@ describe('templates', () => {
   it("lets an admin upload the ente's own version; documents made before keep their bytes", async function () {
     this.timeout(60_000);
     const tenant = await newTenant();
-    const before = await call<{ id: string; pdf: { sha256: string }; template: { version: number }; links: { pdf: string } }>(
-      'POST',
-      '/api/v1/documents',
-      { token: tenant.token, json: { template: 'nomina-designato', data: nominaDesignatoExample() } },
-    );
+    const before = await call<{
+      id: string;
+      pdf: { sha256: string };
+      template: { version: number };
+      links: { pdf: string };
+    }>('POST', '/api/v1/documents', {
+      token: tenant.token,
+      json: { template: 'nomina-designato', data: nominaDesignatoExample() },
+    });
     expect(before.status).to.equal(201);
 
-    const source = (await readFile(path.join(shippedDirectory, 'nomina-designato', 'template.njk'), 'utf8')).replace(
-      '<h2>IL SINDACO</h2>',
-      '<h2>IL SINDACO DEL COMUNE</h2>',
+    const source = (
+      await readFile(path.join(shippedDirectory, 'nomina-designato', 'template.njk'), 'utf8')
+    ).replace('<h2>IL SINDACO</h2>', '<h2>IL SINDACO DEL COMUNE</h2>');
+    const schema = await readFile(
+      path.join(shippedDirectory, 'nomina-designato', 'schema.json'),
+      'utf8',
     );
-    const schema = await readFile(path.join(shippedDirectory, 'nomina-designato', 'schema.json'), 'utf8');
     const fields = {
       key: 'nomina-designato',
       title: 'Decreto di nomina del Designato (modello dell’ente)',
@@ -97,15 +112,25 @@ describe('templates', () => {
     const same = await upload(tenant.token, fields, { source, schema });
     expect(same.status, 'identical upload makes no new version').to.equal(200);
 
-    const versions = await call<TemplateSummary[]>('GET', '/api/v1/templates/nomina-designato/versions', {
-      token: tenant.token,
-    });
-    expect(versions.body.filter((version) => version.organisationId === tenant.organisation.id)).to.have.length(1);
+    const versions = await call<TemplateSummary[]>(
+      'GET',
+      '/api/v1/templates/nomina-designato/versions',
+      {
+        token: tenant.token,
+      },
+    );
+    expect(
+      versions.body.filter((version) => version.organisationId === tenant.organisation.id),
+    ).to.have.length(1);
 
-    const after = await call<{ pdf: { sha256: string }; links: { pdf: string } }>('POST', '/api/v1/documents', {
-      token: tenant.token,
-      json: { template: 'nomina-designato', data: nominaDesignatoExample() },
-    });
+    const after = await call<{ pdf: { sha256: string }; links: { pdf: string } }>(
+      'POST',
+      '/api/v1/documents',
+      {
+        token: tenant.token,
+        json: { template: 'nomina-designato', data: nominaDesignatoExample() },
+      },
+    );
     const afterText = await pdfText(
       Buffer.from(
         await (
@@ -126,9 +151,13 @@ describe('templates', () => {
 
     // Another ente still gets the shipped template.
     const other = await newTenant();
-    const shipped = await call<{ organisationId: string | null }>('GET', '/api/v1/templates/nomina-designato', {
-      token: other.token,
-    });
+    const shipped = await call<{ organisationId: string | null }>(
+      'GET',
+      '/api/v1/templates/nomina-designato',
+      {
+        token: other.token,
+      },
+    );
     expect(shipped.body.organisationId).to.equal(null);
   });
 
@@ -137,10 +166,35 @@ describe('templates', () => {
     const fields = { key: 'modello-prova', title: 'Modello di prova', documentType: 'altro' };
     const validSchema = JSON.stringify({ type: 'object', examples: [{ nome: 'Mario' }] });
     const cases: [Record<string, string | Buffer>, number, string][] = [
-      [{ source: '<document title="x" author="y" date="2026-01-01"><p>ok</p></document>', schema: '{ not json' }, 422, 'files.schema'],
-      [{ source: '<document title="x" author="y" date="2026-01-01"><p>ok</p></document>', schema: '{"type":"object"}' }, 422, 'files.schema'],
-      [{ source: '<document title="x" author="y" date="2026-01-01"><div>no</div></document>', schema: validSchema }, 422, 'div'],
-      [{ source: '{{ nome.constructor.constructor("return process")() }}', schema: validSchema }, 422, ''],
+      [
+        {
+          source: '<document title="x" author="y" date="2026-01-01"><p>ok</p></document>',
+          schema: '{ not json',
+        },
+        422,
+        'files.schema',
+      ],
+      [
+        {
+          source: '<document title="x" author="y" date="2026-01-01"><p>ok</p></document>',
+          schema: '{"type":"object"}',
+        },
+        422,
+        'files.schema',
+      ],
+      [
+        {
+          source: '<document title="x" author="y" date="2026-01-01"><div>no</div></document>',
+          schema: validSchema,
+        },
+        422,
+        'div',
+      ],
+      [
+        { source: '{{ nome.constructor.constructor("return process")() }}', schema: validSchema },
+        422,
+        '',
+      ],
       [{ source: Buffer.alloc(600 * 1024, 'a'), schema: validSchema }, 413, 'files.source'],
       [{ schema: validSchema }, 400, 'files.source'],
     ];
@@ -151,7 +205,9 @@ describe('templates', () => {
       expect(response.headers.get('content-type')).to.contain('application/problem+json');
       expect(text).to.contain(mention);
     }
-    const stored = await TemplateVersion.countDocuments({ key: 'modello-prova' }).setOptions({ crossTenant: true });
+    const stored = await TemplateVersion.countDocuments({ key: 'modello-prova' }).setOptions({
+      crossTenant: true,
+    });
     expect(stored).to.equal(0);
   });
 
@@ -159,16 +215,28 @@ describe('templates', () => {
     const tenant = await newTenant();
     const user = await call<{ id: string }>('POST', '/api/v1/admin/users', {
       token: tenant.token,
-      json: { name: 'Segretaria Comunale', email: 'segreteria@comune.example', roles: ['segreteria'] },
+      json: {
+        name: 'Segretaria Comunale',
+        email: 'segreteria@comune.example',
+        roles: ['segreteria'],
+      },
     });
-    const token = await call<{ token: string }>('POST', `/api/v1/admin/users/${user.body.id}/tokens`, {
-      token: tenant.token,
-      json: { label: 'segreteria' },
-    });
-    const response = await upload(token.body.token, { key: 'x-y', title: 'Titolo', documentType: 'altro' }, {
-      source: 'x',
-      schema: '{}',
-    });
+    const token = await call<{ token: string }>(
+      'POST',
+      `/api/v1/admin/users/${user.body.id}/tokens`,
+      {
+        token: tenant.token,
+        json: { label: 'segreteria' },
+      },
+    );
+    const response = await upload(
+      token.body.token,
+      { key: 'x-y', title: 'Titolo', documentType: 'altro' },
+      {
+        source: 'x',
+        schema: '{}',
+      },
+    );
     expect(response.status).to.equal(403);
   });
 });
