@@ -4,6 +4,7 @@ import { isoDateSchema, paginationQuery, totalCountDescription } from '../people
 import { Supplier } from '../suppliers/model.js';
 import { Tender } from '../tenders/model.js';
 import { todayInRome } from '../registers/service.js';
+import { measureCatalogue } from './measures.js';
 import { Contract, contractStatuses } from './model.js';
 import {
   decideRequest,
@@ -49,6 +50,11 @@ const changesSchema = z
       .openapi({
         description: 'Allegato II: misure tecniche e organizzative, descritte in concreto',
       }),
+    measureCodes: z
+      .array(z.string(italian).regex(/^[A-Z]{3}-[0-9]{2}$/, 'codice di misura non valido'), italian)
+      .max(100)
+      .optional()
+      .openapi({ description: 'Misure scelte dal catalogo (GET /api/v1/security-measures)' }),
     subProcessors: z
       .array(
         z
@@ -133,6 +139,23 @@ const requestSchema = z
   .openapi('SubProcessorRequest');
 
 export function registerContractRoutes(api: Api, deps: ContractDependencies): void {
+  api.route({
+    method: 'get',
+    path: '/api/v1/security-measures',
+    summary: 'Il catalogo delle misure tecniche e organizzative per l’Allegato II dei contratti',
+    tags: ['Contratti'],
+    access: allRoles,
+    responses: {
+      200: {
+        description: 'Misure',
+        schema: z.array(z.object({ code: z.string(), area: z.string(), description: z.string() })),
+      },
+    },
+    handler: async (_input, _request, response) => {
+      response.json(await measureCatalogue());
+    },
+  });
+
   api.route({
     method: 'post',
     path: '/api/v1/contracts/:contractId/sub-processor-requests',

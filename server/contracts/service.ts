@@ -17,6 +17,7 @@ import { ProcessingActivity } from '../processing/model.js';
 import { assignNumber, markRecorded } from '../registers/service.js';
 import { Supplier } from '../suppliers/model.js';
 import { Tender } from '../tenders/model.js';
+import { measureCatalogue } from './measures.js';
 import { Contract, type ContractDocument } from './model.js';
 
 export interface ContractDependencies {
@@ -39,6 +40,8 @@ export interface ContractChanges {
       }
     | undefined;
   measures?: { area: string; description: string }[] | undefined;
+  /** Codes of the measure catalogue (data/misure/catalogo.json), added to `measures`. */
+  measureCodes?: string[] | undefined;
   subProcessors?:
     { name: string; seat: string; vatNumber: string; activities: string }[] | undefined;
   subProcessorAuthorisation?: 'specifica' | 'generale' | undefined;
@@ -134,7 +137,12 @@ export async function draftContract(
     },
     transitions: [{ from: null, to: 'draft', at: new Date(), by: principal.name }],
   });
-  contract.set(stripUndefined(changes));
+  const measures = await resolveMeasures(
+    changes,
+    contract.measures.map((measure) => ({ area: measure.area, description: measure.description })),
+  );
+  const { measureCodes: _codes, ...fields } = { ...changes, measures };
+  contract.set(stripUndefined(fields));
   return contract.save();
 }
 
@@ -144,10 +152,48 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   ) as Partial<T>;
 }
 
+/** Free-text measures followed by the catalogue's, each once. */
+async function resolveMeasures(
+  changes: ContractChanges,
+  current: { area: string; description: string }[],
+): Promise<{ area: string; description: string }[] | undefined> {
+  if (changes.measureCodes === undefined) return changes.measures;
+  const catalogue = await measureCatalogue();
+  const unknown = changes.measureCodes
+    .map((code, index) => ({ code, index }))
+    .filter(({ code }) => !catalogue.some((measure) => measure.code === code));
+  if (unknown.length > 0) {
+    throw new HttpProblem(
+      422,
+      'Misure sconosciute',
+      'Codici non presenti nel catalogo delle misure',
+      {
+        invalidParams: unknown.map(({ code, index }) => ({
+          name: `body.measureCodes.${index}`,
+          reason: `misura ${code} non presente nel catalogo`,
+        })),
+      },
+    );
+  }
+  const chosen = changes.measureCodes.map((code) => {
+    const measure = catalogue.find((candidate) => candidate.code === code);
+    return { area: measure?.area ?? '', description: measure?.description ?? '' };
+  });
+  const all = [...(changes.measures ?? current), ...chosen];
+  return all.filter(
+    (measure, index) =>
+      all.findIndex((other) => other.description === measure.description) === index,
+  );
+}
+
 export async function updateContract(contractId: string, changes: ContractChanges) {
   const contract = await findContract(contractId);
   if (contract.status !== 'draft') throw wrongState(contract, 'modificare il contratto');
-  const { processing, jointAgreement, ...rest } = changes;
+  const measures = await resolveMeasures(
+    changes,
+    contract.measures.map((measure) => ({ area: measure.area, description: measure.description })),
+  );
+  const { processing, jointAgreement, measureCodes: _codes, ...rest } = { ...changes, measures };
   contract.set(stripUndefined(rest));
   if (processing) {
     for (const [key, value] of Object.entries(stripUndefined(processing))) {

@@ -350,6 +350,50 @@ describe('tenders: clauses and contracts', function () {
     }
   });
 
+  it('takes Allegato II measures from the catalogue by code, refusing unknown codes', async () => {
+    const ente = await readyEnte({ employees: 0 });
+    const processor = await supplier(ente, true, '0945678901');
+    const tender = await awardedTender(ente, 'responsabile', processor.id);
+    const catalogue = await expectOk(
+      call<{ code: string; description: string }[]>('GET', '/api/v1/security-measures', {
+        token: ente.token,
+      }),
+    );
+    const chosen = catalogue.filter((measure) => ['ACC-02', 'BAK-01'].includes(measure.code));
+    expect(chosen).to.have.length(2);
+    const draft = await expectOk(
+      call<ContractJson>('POST', `/api/v1/tenders/${tender.id}/contract`, {
+        token: ente.token,
+        json: {
+          startDate: '2027-01-01',
+          endDate: '2027-12-31',
+          measureCodes: ['ACC-02', 'BAK-01'],
+        },
+      }),
+      201,
+    );
+    expect(draft.measures.map((measure) => measure.description)).to.include.members(
+      chosen.map((measure) => measure.description),
+    );
+    const unknown = await call<Problem>('PATCH', `/api/v1/contracts/${draft.id}`, {
+      token: ente.token,
+      json: { measureCodes: ['ACC-02', 'XYZ-99'] },
+    });
+    expect(unknown.status).to.equal(422);
+    expect(unknown.body.invalidParams?.map((param) => param.name)).to.deep.equal([
+      'body.measureCodes.1',
+    ]);
+    const issued = await expectOk(
+      call<ContractJson>('POST', `/api/v1/contracts/${draft.id}/issue`, { token: ente.token }),
+    );
+    const pdf = await pdfText(
+      await download(`/api/v1/documents/${issued.documentId ?? ''}/pdf`, ente.token),
+    );
+    for (const measure of chosen) {
+      expect(normalise(pdf)).to.contain(measure.description);
+    }
+  });
+
   it('prepares no act for an autonomous controller', async () => {
     const ente = await readyEnte({ employees: 0 });
     const autonomous = await supplier(ente, true, '0789012345');
