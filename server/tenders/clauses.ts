@@ -29,12 +29,37 @@ export interface ClauseDependencies {
   render: ModelRenderer;
 }
 
-async function clauseData(tender: TenderDocument, organisationId: Types.ObjectId) {
-  if (!tender.privacyRole) {
+type Role = NonNullable<TenderDocument['privacyRole']>;
+
+/**
+ * The clauses a call needs: one for the whole tender, or one per role when its
+ * lots state different ones ("lots can share or differ").
+ */
+function clauseGroups(tender: TenderDocument): { role: Role | null; lots: number[] }[] {
+  if (tender.lots.length === 0) return [{ role: tender.privacyRole ?? null, lots: [] }];
+  const groups = new Map<string, { role: Role | null; lots: number[] }>();
+  for (const lot of tender.lots) {
+    const role = lot.privacyRole ?? tender.privacyRole ?? null;
+    const key = role ?? 'none';
+    const group = groups.get(key) ?? { role, lots: [] };
+    group.lots.push(lot.number);
+    groups.set(key, group);
+  }
+  // A single group covers every lot: it is the tender's clause.
+  return [...groups.values()];
+}
+
+async function clauseData(
+  tender: TenderDocument,
+  organisationId: Types.ObjectId,
+  group: { role: Role | null; lots: number[] },
+  everyLot: boolean,
+) {
+  if (!group.role) {
     throw new HttpProblem(
       422,
       'Clausola non generabile',
-      'La gara non indica ancora il ruolo privacy del futuro fornitore (art. 7, comma 5, del Regolamento comunale)',
+      `La gara non indica ancora il ruolo privacy del futuro fornitore${group.lots.length ? ` per i lotti ${group.lots.join(', ')}` : ''} (art. 7, comma 5, del Regolamento comunale)`,
       { invalidParams: [{ name: 'privacyRole', reason: 'ruolo privacy mancante' }] },
     );
   }
@@ -43,6 +68,7 @@ async function clauseData(tender: TenderDocument, organisationId: Types.ObjectId
     ProcessingActivity.find({ _id: { $in: tender.processingActivityIds } }),
   ]);
   const dpo = organisation?.dpo;
+  const lots = tender.lots.filter((lot) => everyLot || group.lots.includes(lot.number));
   return {
     dataAtto: todayInRome(),
     luogo:
@@ -52,17 +78,11 @@ async function clauseData(tender: TenderDocument, organisationId: Types.ObjectId
       cig: tender.cig,
       oggetto: tender.object,
       procedura: procedureNames[tender.procedure] ?? tender.procedure,
-      ...(tender.lots.length > 0
-        ? {
-            lotti: tender.lots.map((lot) => ({
-              numero: lot.number,
-              cig: lot.cig,
-              oggetto: lot.object,
-            })),
-          }
+      ...(lots.length > 0
+        ? { lotti: lots.map((lot) => ({ numero: lot.number, cig: lot.cig, oggetto: lot.object })) }
         : {}),
     },
-    ruolo: tender.privacyRole,
+    ruolo: group.role,
     trattamenti: activities.map((activity) => ({
       nome: activity.name,
       finalita: activity.purposes,
@@ -73,7 +93,7 @@ async function clauseData(tender: TenderDocument, organisationId: Types.ObjectId
   };
 }
 
-/** Generates the tender's clause and attaches it (a new version replaces the old). */
+/** Generates the tender's clause(s) and attaches them (new versions replace the old). */
 export async function attachClause(
   tenderId: string,
   principal: Principal,
@@ -91,17 +111,34 @@ export async function attachClause(
       { currentState: tender.status },
     );
   }
-  const document = await generateDocument({
-    templateKey: 'clausola-gara',
-    data: await clauseData(tender, principal.organisationId),
-    principal,
-    storage: deps.storage,
-    render: deps.render,
-    ...(shared ?? {}),
-  });
-  tender.clauseDocumentId = document._id;
+  const groups = clauseGroups(tender);
+  // Every group is checked before any document is made: all or nothing.
+  const inputs = [];
+  for (const group of groups) {
+    inputs.push({
+      group,
+      data: await clauseData(tender, principal.organisationId, group, groups.length === 1),
+    });
+  }
+  const clauses = [];
+  for (const { group, data } of inputs) {
+    const document = await generateDocument({
+      templateKey: 'clausola-gara',
+      data,
+      principal,
+      storage: deps.storage,
+      render: deps.render,
+      ...(shared ?? {}),
+    });
+    clauses.push({
+      role: group.role as Role,
+      lots: groups.length === 1 ? [] : group.lots,
+      documentId: document._id,
+    });
+  }
+  tender.set({ clauses, clauseDocumentId: clauses[0]?.documentId ?? null });
   await tender.save();
-  return { tender, document };
+  return { tender, documents: clauses };
 }
 
 export interface ClauseResult {
@@ -124,8 +161,12 @@ export async function attachClauses(
   const results: ClauseResult[] = [];
   for (const tenderId of tenderIds) {
     try {
-      const { document } = await attachClause(tenderId, principal, deps, shared);
-      results.push({ tenderId, status: 'attached', documentId: document.id });
+      const { documents } = await attachClause(tenderId, principal, deps, shared);
+      results.push({
+        tenderId,
+        status: 'attached',
+        documentId: documents[0]?.documentId.toString() ?? '',
+      });
     } catch (error) {
       if (!(error instanceof HttpProblem)) throw error;
       const invalid = (

@@ -29,6 +29,8 @@ const lotSchema = new mongoose.Schema(
     number: { type: Number, required: true, min: 1 },
     cig: { type: String, required: true },
     object: { type: String, required: true },
+    /** A lot may state its own role; otherwise the tender's applies. */
+    privacyRole: { type: String, enum: [...supplierPrivacyRoles, null], default: null },
   },
   { _id: false },
 );
@@ -75,11 +77,29 @@ const tenderSchema = new mongoose.Schema(
     privacyRole: { type: String, enum: [...supplierPrivacyRoles, null], default: null },
     roleAssessment: { type: roleAssessmentSchema, default: null },
     awardedSupplierId: { type: mongoose.Schema.Types.ObjectId, ref: 'Supplier', default: null },
-    /** The privacy clause attached to the call (a generated document). */
+    /** The privacy clause attached to the call (a generated document); the first one when lots differ. */
     clauseDocumentId: {
       type: mongoose.Schema.Types.ObjectId,
       ref: 'GeneratedDocument',
       default: null,
+    },
+    /** One clause per role when lots state different roles; lots empty = the whole tender. */
+    clauses: {
+      type: [
+        new mongoose.Schema(
+          {
+            role: { type: String, enum: supplierPrivacyRoles, required: true },
+            lots: { type: [Number], default: [] },
+            documentId: {
+              type: mongoose.Schema.Types.ObjectId,
+              ref: 'GeneratedDocument',
+              required: true,
+            },
+          },
+          { _id: false },
+        ),
+      ],
+      default: [],
     },
     transitions: {
       type: [

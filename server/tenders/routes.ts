@@ -28,7 +28,14 @@ const text = (max: number) =>
   z.string(italian).trim().min(1, 'non può essere vuoto').max(max, `al massimo ${max} caratteri`);
 
 const lotSchema = z
-  .object({ number: z.number(italian).int().min(1), cig: cigSchema, object: text(500) })
+  .object({
+    number: z.number(italian).int().min(1),
+    cig: cigSchema,
+    object: text(500),
+    privacyRole: z.enum(supplierPrivacyRoles, italian).nullable().optional().openapi({
+      description: 'Il ruolo del fornitore per questo lotto, se diverso da quello della gara',
+    }),
+  })
   .strict();
 
 const tenderFields = {
@@ -117,18 +124,28 @@ export function registerTenderRoutes(api: Api, deps: ClauseDependencies): void {
     params: tenderIdParams,
     responses: {
       201: {
-        description: 'Clausola allegata: il documento generato',
+        description:
+          'Clausola allegata: il documento generato (uno per ruolo se i lotti indicano ruoli diversi, in clauses)',
         schema: z.object({ documentId: z.string(), tender: tenderSchema }),
       },
       409: conflict,
       422: { description: 'Ruolo privacy o dati mancanti: invalidParams li elenca' },
     },
     handler: async ({ params, principal }, _request, response) => {
-      const { tender, document } = await attachClause(params.tenderId, principal, deps);
+      const { tender, documents } = await attachClause(params.tenderId, principal, deps);
+      const first = documents[0]?.documentId.toString() ?? '';
       response
         .status(201)
-        .location(`/api/v1/documents/${document.id}`)
-        .json({ documentId: document.id, tender });
+        .location(`/api/v1/documents/${first}`)
+        .json({
+          documentId: first,
+          clauses: documents.map((clause) => ({
+            role: clause.role,
+            lots: clause.lots,
+            documentId: clause.documentId.toString(),
+          })),
+          tender,
+        });
     },
   });
 

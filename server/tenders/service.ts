@@ -190,14 +190,26 @@ export async function moveTender(
   const problems: InvalidParam[] = [];
   if (action === 'publish') {
     // Seed 002 art. 7 c.5: the call states the future supplier's privacy role.
-    if (!tender.privacyRole) {
+    const lotsWithoutRole = tender.lots.filter((lot) => !lot.privacyRole && !tender.privacyRole);
+    if (lotsWithoutRole.length > 0) {
+      problems.push({
+        name: 'lots',
+        reason: `indicare il ruolo privacy per i lotti ${lotsWithoutRole.map((lot) => lot.number).join(', ')}`,
+      });
+    } else if (tender.lots.length === 0 && !tender.privacyRole) {
       problems.push({
         name: 'privacyRole',
         reason:
           'il bando deve indicare il ruolo privacy del futuro fornitore (art. 7, comma 5, del Regolamento comunale)',
       });
     }
-    if (tender.privacyRole !== 'titolare-autonomo' && tender.processingActivityIds.length === 0) {
+    const roles = tender.lots.length
+      ? tender.lots.map((lot) => lot.privacyRole ?? tender.privacyRole)
+      : [tender.privacyRole];
+    if (
+      roles.some((role) => role !== 'titolare-autonomo') &&
+      tender.processingActivityIds.length === 0
+    ) {
       problems.push({
         name: 'processingActivityIds',
         reason: 'indicare i trattamenti del registro che il servizio comporta',

@@ -135,6 +135,91 @@ describe('tenders: clauses and contracts', function () {
     }
   });
 
+  it('gives lots that state different roles a clause each, refusing a lot with no role', async () => {
+    const ente = await readyEnte({ employees: 0 });
+    const tender = await expectOk(
+      call<TenderJson>('POST', '/api/v1/tenders', {
+        token: ente.token,
+        json: {
+          cig: nextCig('J'),
+          object: 'Servizi sociali integrati',
+          procedure: 'procedura-aperta',
+          processingActivityIds: [ente.activityId],
+          lots: [
+            {
+              number: 1,
+              cig: nextCig('K'),
+              object: 'Assistenza domiciliare',
+              privacyRole: 'responsabile',
+            },
+            {
+              number: 2,
+              cig: nextCig('K'),
+              object: 'Trasporto sociale',
+              privacyRole: 'responsabile',
+            },
+            { number: 3, cig: nextCig('K'), object: 'Consulenza legale' },
+          ],
+        },
+      }),
+      201,
+    );
+    const refused = await call<Problem>('POST', `/api/v1/tenders/${tender.id}/clause`, {
+      token: ente.token,
+    });
+    expect(refused.status).to.equal(422);
+    expect(refused.body.detail).to.contain('lotti 3');
+    const unpublished = await call<Problem>('POST', `/api/v1/tenders/${tender.id}/publish`, {
+      token: ente.token,
+      json: {},
+    });
+    expect(unpublished.body.invalidParams?.map((param) => param.name)).to.deep.equal(['lots']);
+
+    const lots = [
+      {
+        number: 1,
+        cig: 'K000000001',
+        object: 'Assistenza domiciliare',
+        privacyRole: 'responsabile',
+      },
+      { number: 2, cig: 'K000000002', object: 'Trasporto sociale', privacyRole: 'responsabile' },
+      {
+        number: 3,
+        cig: 'K000000003',
+        object: 'Consulenza legale',
+        privacyRole: 'titolare-autonomo',
+      },
+    ];
+    await expectOk(
+      call('PATCH', `/api/v1/tenders/${tender.id}`, { token: ente.token, json: { lots } }),
+    );
+    const attached = await expectOk(
+      call<{ clauses: { role: string; lots: number[]; documentId: string }[] }>(
+        'POST',
+        `/api/v1/tenders/${tender.id}/clause`,
+        { token: ente.token },
+      ),
+      201,
+    );
+    expect(attached.clauses.map((clause) => [clause.role, clause.lots])).to.deep.equal([
+      ['responsabile', [1, 2]],
+      ['titolare-autonomo', [3]],
+    ]);
+    const [processorClause, autonomousClause] = await Promise.all(
+      attached.clauses.map(async (clause) =>
+        normalise(
+          await pdfText(await download(`/api/v1/documents/${clause.documentId}/pdf`, ente.token)),
+        ),
+      ),
+    );
+    expect(processorClause).to.contain('Trasporto sociale');
+    expect(processorClause).to.not.contain('Consulenza legale');
+    expect(processorClause).to.match(/art\. 28/);
+    expect(autonomousClause).to.contain('Consulenza legale');
+    expect(autonomousClause).to.not.contain('Trasporto sociale');
+    expect(autonomousClause).to.contain('Titolare autonomo');
+  });
+
   it('attaches clauses to 20 tenders at once, refusing the one with no privacy role', async () => {
     const ente = await readyEnte({ employees: 0 });
     const ids: string[] = [];
