@@ -75,6 +75,12 @@ const contractSchema = new mongoose.Schema(
       availability: { type: String, default: null },
     },
     documentId: { type: mongoose.Schema.Types.ObjectId, ref: 'GeneratedDocument', default: null },
+    /** The latest Allegato III listing the sub-processors authorised now. */
+    subProcessorsAnnexId: {
+      type: mongoose.Schema.Types.ObjectId,
+      ref: 'GeneratedDocument',
+      default: null,
+    },
     registration: {
       type: new mongoose.Schema(
         {

@@ -8,6 +8,7 @@ import { measureCatalogue } from './measures.js';
 import { Contract, contractStatuses } from './model.js';
 import {
   decideRequest,
+  issueSubProcessorsAnnex,
   pendingRequests,
   receiveRequest,
   requestStatuses,
@@ -199,6 +200,23 @@ export function registerContractRoutes(api: Api, deps: ContractDependencies): vo
       },
     });
   }
+
+  api.route({
+    method: 'post',
+    path: '/api/v1/contracts/:contractId/sub-processors-annex',
+    summary:
+      "Genera l'Allegato III aggiornato: i sub-responsabili autorizzati oggi (anche quelli accettati per silenzio)",
+    tags: ['Contratti'],
+    access: writers,
+    params: contractIdParams,
+    responses: {
+      201: { description: 'Contratto con subProcessorsAnnexId aggiornato', schema: contractSchema },
+      409: conflict,
+    },
+    handler: async ({ params, principal }, _request, response) => {
+      response.status(201).json(await issueSubProcessorsAnnex(params.contractId, principal, deps));
+    },
+  });
 
   api.route({
     method: 'get',

@@ -241,8 +241,81 @@ export async function decideRequest(
     letterDocumentId: document._id,
   });
   await request.save();
-  if (decision === 'approve') await addToContract(request);
+  if (decision === 'approve') {
+    await addToContract(request);
+    await issueSubProcessorsAnnex(contract.id, principal, deps);
+  }
   return request;
+}
+
+/**
+ * Allegato III as it stands today: the sub-processors authorised now, issued as
+ * its own document beside the signed contract, which stays as it was signed.
+ */
+export async function issueSubProcessorsAnnex(
+  contractId: string,
+  principal: Principal,
+  deps: ContractDependencies,
+) {
+  await settleLapsedRequests();
+  const contract = await Contract.findById(contractId);
+  if (!contract) throw HttpProblem.notFound(`Contratto ${contractId} non trovato`);
+  if (contract.variant !== 'responsabile' || !contract.registration) {
+    throw HttpProblem.conflict(
+      `L'Allegato III riguarda un contratto ex art. 28 emesso: stato "${contract.status}"`,
+      { currentState: contract.status },
+    );
+  }
+  const [organisation, supplier, tender] = await Promise.all([
+    Organisation.findById(contract.organisationId),
+    Supplier.findById(contract.supplierId),
+    Tender.findById(contract.tenderId),
+  ]);
+  const representative = organisation?.legalRepresentative
+    ? await Person.findById(organisation.legalRepresentative.personId)
+    : null;
+  if (!organisation || !supplier || !tender || !representative) {
+    throw new HttpProblem(
+      422,
+      'Allegato non generabile',
+      "Mancano i dati dell'ente o del contratto",
+      {
+        invalidParams: [
+          { name: 'organisation.legalRepresentative', reason: "indicare chi firma per l'ente" },
+        ],
+      },
+    );
+  }
+  const document = await generateDocument({
+    templateKey: 'allegato-sub-responsabili',
+    data: {
+      dataAtto: todayInRome(),
+      luogo: organisation.address?.city ?? organisation.name,
+      contratto: {
+        numero: contract.registration.number,
+        data: contract.registration.date,
+        oggetto: contract.subject,
+        cig: tender.cig,
+      },
+      responsabile: { ragioneSociale: supplier.name, partitaIva: supplier.vatNumber },
+      autorizzazione: contract.subProcessorAuthorisation,
+      preavvisoGiorni: contract.noticeDays,
+      subResponsabili: contract.subProcessors.map((sub) => ({
+        ragioneSociale: sub.name,
+        sede: sub.seat,
+        partitaIva: sub.vatNumber,
+        attivita: sub.activities,
+      })),
+      carica: organisation.legalRepresentative?.role ?? 'Il Sindaco',
+      firmatario: `${representative.firstName} ${representative.lastName}`,
+    },
+    principal,
+    storage: deps.storage,
+    render: deps.render,
+  });
+  contract.subProcessorsAnnexId = document._id;
+  await contract.save();
+  return contract;
 }
 
 /** What awaits a decision, the soonest deadline first, with the days left. */

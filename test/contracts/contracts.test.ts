@@ -604,6 +604,21 @@ describe('contracts: sub-processors', function () {
       ),
     );
     expect(after.subProcessors.map((sub) => sub.name)).to.deep.equal(['Archivi Padani S.p.A.']);
+    const withAnnex = await expectOk(
+      call<{ subProcessorsAnnexId: string }>(
+        'POST',
+        `/api/v1/contracts/${contract.id}/sub-processors-annex`,
+        { token: ente.token },
+      ),
+      201,
+    );
+    const annex = normalise(
+      await pdfText(
+        await download(`/api/v1/documents/${withAnnex.subProcessorsAnnexId}/pdf`, ente.token),
+      ),
+    );
+    expect(annex).to.contain('Archivi Padani S.p.A.');
+    expect(annex).to.not.contain('Cloud Emilia S.r.l.');
   });
 
   it('under a specific authorisation: the request is authorised by letter and joins the annex', async () => {
@@ -632,11 +647,25 @@ describe('contracts: sub-processors', function () {
     expect(letter).to.contain('autorizza');
     expect(letter).to.contain('Allegato III');
     const after = await expectOk(
-      call<{ subProcessors: { name: string }[] }>('GET', `/api/v1/contracts/${contract.id}`, {
-        token: ente.token,
-      }),
+      call<{ subProcessors: { name: string }[]; subProcessorsAnnexId: string | null }>(
+        'GET',
+        `/api/v1/contracts/${contract.id}`,
+        { token: ente.token },
+      ),
     );
     expect(after.subProcessors.map((sub) => sub.name)).to.deep.equal(['Cloud Emilia S.r.l.']);
+    const annex = normalise(
+      await pdfText(
+        await download(`/api/v1/documents/${after.subProcessorsAnnexId ?? ''}/pdf`, ente.token),
+      ),
+    );
+    expect(
+      firstMissingInOrder(annex, [
+        'ALLEGATO III',
+        'Cloud Emilia S.r.l.',
+        'conservazione della cartella sociale',
+      ]),
+    ).to.equal(undefined);
     const again = await call<Problem>(
       'POST',
       `/api/v1/sub-processor-requests/${request.id}/approve`,
