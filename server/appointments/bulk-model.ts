@@ -1,18 +1,7 @@
 import mongoose, { type InferSchemaType } from 'mongoose';
 import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
 import { jsonView } from '../platform/json-view.js';
-
-const resultFileSchema = new mongoose.Schema(
-  {
-    key: { type: String, required: true },
-    sha256: { type: String, required: true },
-    size: { type: Number, required: true },
-    contentType: { type: String, required: true },
-    versionId: { type: String, default: null },
-    fileName: { type: String, required: true },
-  },
-  { _id: false },
-);
+import { storedFileSchema } from '../documents/model.js';
 
 /**
  * A bulk issue of autorizzazioni: the people it authorises, fixed when it is
@@ -72,8 +61,8 @@ const bulkIssueSchema = new mongoose.Schema(
     },
     startedAt: { type: Date, default: null },
     finishedAt: { type: Date, default: null },
-    zip: { type: resultFileSchema, default: null },
-    pdf: { type: resultFileSchema, default: null },
+    zip: { type: storedFileSchema, default: null },
+    pdf: { type: storedFileSchema, default: null },
   },
   {
     timestamps: true,

@@ -1,6 +1,7 @@
 import mongoose, { type InferSchemaType } from 'mongoose';
 import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
 import { jsonView } from '../platform/json-view.js';
+import { stateChangeSchema } from '../platform/state-log.js';
 
 export const contractVariants = ['responsabile', 'contitolare'] as const;
 export type ContractVariant = (typeof contractVariants)[number];
@@ -93,20 +94,7 @@ const contractSchema = new mongoose.Schema(
       ),
       default: null,
     },
-    transitions: {
-      type: [
-        new mongoose.Schema(
-          {
-            from: { type: String, default: null },
-            to: { type: String, required: true },
-            at: { type: Date, required: true },
-            by: { type: String, required: true },
-          },
-          { _id: false },
-        ),
-      ],
-      default: [],
-    },
+    transitions: { type: [stateChangeSchema], default: [] },
   },
   { timestamps: true, minimize: false, toJSON: jsonView() },
 );

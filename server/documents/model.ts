@@ -2,7 +2,8 @@ import mongoose, { type InferSchemaType } from 'mongoose';
 import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
 import { jsonView } from '../platform/json-view.js';
 
-const storedFileSchema = new mongoose.Schema(
+/** A file in object storage with its SHA-256; generated documents and bulk results use it. */
+export const storedFileSchema = new mongoose.Schema(
   {
     key: { type: String, required: true },
     sha256: { type: String, required: true },

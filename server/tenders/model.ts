@@ -1,6 +1,7 @@
 import mongoose, { type InferSchemaType } from 'mongoose';
 import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
 import { jsonView } from '../platform/json-view.js';
+import { stateChangeSchema } from '../platform/state-log.js';
 
 /** The supplier's privacy role the call for tender must state (seed 002 art. 7 c.5). */
 export const supplierPrivacyRoles = ['responsabile', 'contitolare', 'titolare-autonomo'] as const;
@@ -101,20 +102,7 @@ const tenderSchema = new mongoose.Schema(
       ],
       default: [],
     },
-    transitions: {
-      type: [
-        new mongoose.Schema(
-          {
-            from: { type: String, default: null },
-            to: { type: String, required: true },
-            at: { type: Date, required: true },
-            by: { type: String, required: true },
-          },
-          { _id: false },
-        ),
-      ],
-      default: [],
-    },
+    transitions: { type: [stateChangeSchema], default: [] },
   },
   { timestamps: true, minimize: false, toJSON: jsonView() },
 );
