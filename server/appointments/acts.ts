@@ -3,9 +3,10 @@
  * of the regolamento an act must satisfy before it gets a number.
  */
 import type { InvalidParam } from '../platform/http-problem.js';
+import { addressLine } from '../organisations/model.js';
 import { todayInRome } from '../registers/service.js';
 import type { AppointmentDocument, AppointmentRole } from './model.js';
-import { isActive, type ActFacts, type PersonDoc, type SupplierDoc } from './facts.js';
+import { isActive, type ActFacts, type PersonDoc } from './facts.js';
 
 type Data = Record<string, unknown>;
 
@@ -78,12 +79,6 @@ function compact(data: Data): Data {
   return Object.fromEntries(
     Object.entries(data).filter(([, value]) => value !== undefined && value !== null),
   );
-}
-
-function sedeOf(supplier: SupplierDoc): string | undefined {
-  const address = supplier.address;
-  if (!address) return undefined;
-  return `${address.street}, ${address.cap} ${address.city} (${address.province})`;
 }
 
 export function placeOf(facts: ActFacts): string {
@@ -238,7 +233,7 @@ export function nominaData(
         responsabile: supplier
           ? compact({
               ragioneSociale: supplier.name,
-              sede: sedeOf(supplier),
+              sede: addressLine(supplier.address),
               partitaIva: supplier.vatNumber,
               legaleRappresentante: supplier.legalRepresentative?.name,
               pec: supplier.pec,
@@ -271,7 +266,7 @@ export function nominaData(
         subResponsabile: supplier
           ? compact({
               ragioneSociale: supplier.name,
-              sede: sedeOf(supplier),
+              sede: addressLine(supplier.address),
               partitaIva: supplier.vatNumber,
             })
           : undefined,

@@ -5,11 +5,10 @@
  * first (server/registers), its document id is derived from that binding, and a
  * retry, by the user or by the recovery sweep, completes the same act.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mongoose, { type Types } from 'mongoose';
+import type { Types } from 'mongoose';
 import type { Principal } from '../platform/auth.js';
 import { HttpProblem, type InvalidParam } from '../platform/http-problem.js';
 import { findRepoRoot } from '../platform/local-servers.js';
@@ -29,6 +28,7 @@ import {
   assignNumber,
   findRegistration,
   markRecorded,
+  actDocumentId,
   pendingActs,
   type Registration,
   todayInRome,
@@ -271,14 +271,6 @@ export async function deleteDraft(appointmentId: string) {
   if (deleted.deletedCount !== 1) throw wrongState(appointment, 'eliminare la nomina');
 }
 
-/** Derived, so that a retried act finds the record its first attempt made. */
-function documentIdFor(actKey: string, organisationId: Types.ObjectId): Types.ObjectId {
-  const digest = createHash('sha256')
-    .update(`${organisationId.toString()}:${actKey}`)
-    .digest('hex');
-  return new mongoose.Types.ObjectId(digest.slice(0, 24));
-}
-
 const nominaKey = (appointment: AppointmentDocument) => `appointment:${appointment.id}:nomina`;
 const revocaKey = (appointment: AppointmentDocument) => `appointment:${appointment.id}:revoca`;
 
@@ -336,14 +328,14 @@ async function produceAct(
       principal: actor,
       storage: deps.storage,
       render: deps.render,
-      documentId: documentIdFor(plan.actKey, appointment.organisationId),
+      documentId: actDocumentId(plan.actKey, appointment.organisationId),
       // A number given just now: no earlier attempt can have stored this act's document.
       documentIsNew: registration.fresh,
       registration,
       ...(deps.onStored
         ? {
             onStored: (files: { pdf: Uint8Array; docx: Uint8Array }) =>
-              deps.onStored?.(documentIdFor(plan.actKey, appointment.organisationId), files),
+              deps.onStored?.(actDocumentId(plan.actKey, appointment.organisationId), files),
           }
         : {}),
       ...(sources ? { sources } : {}),

@@ -3,7 +3,7 @@
  * which role now, what expires soon, who works on data without authorisation,
  * a person's history, and which acts a change of manager calls for.
  */
-import { todayInRome } from '../registers/service.js';
+import { addCalendarDays, todayInRome } from '../registers/service.js';
 import { Person } from '../people/model.js';
 import { ProcessingActivity } from '../processing/model.js';
 import { Settore } from '../settori/model.js';
@@ -22,16 +22,10 @@ export async function currentHolders(filter: {
   }).sort({ role: 1, appointeeName: 1 });
 }
 
-function addDays(date: string, days: number): string {
-  const value = new Date(`${date}T12:00:00Z`);
-  value.setUTCDate(value.getUTCDate() + days);
-  return value.toISOString().slice(0, 10);
-}
-
 export async function expiringWithin(days: number, today = todayInRome()) {
   return Appointment.find({
     status: { $in: activeStatuses },
-    endDate: { $gte: today, $lte: addDays(today, days) },
+    endDate: { $gte: today, $lte: addCalendarDays(today, days) },
   }).sort({ endDate: 1 });
 }
 

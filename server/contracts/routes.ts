@@ -3,7 +3,7 @@ import { objectIdSchema, type Api } from '../platform/api.js';
 import { isoDateSchema, paginationQuery, totalCountDescription } from '../people/fields.js';
 import { Supplier } from '../suppliers/model.js';
 import { Tender } from '../tenders/model.js';
-import { todayInRome } from '../registers/service.js';
+import { addCalendarDays, todayInRome } from '../registers/service.js';
 import { measureCatalogue } from './measures.js';
 import { Contract, contractStatuses } from './model.js';
 import {
@@ -110,12 +110,6 @@ const contractSchema = z
 
 const contractIdParams = z.object({ contractId: objectIdSchema });
 const conflict = { description: 'Passaggio non ammesso: currentState indica lo stato' };
-
-function addDays(date: string, days: number): string {
-  const value = new Date(`${date}T12:00:00Z`);
-  value.setUTCDate(value.getUTCDate() + days);
-  return value.toISOString().slice(0, 10);
-}
 
 const subProcessorSchema = z
   .object({
@@ -388,7 +382,7 @@ export function registerContractRoutes(api: Api, deps: ContractDependencies): vo
       response.json(
         await Contract.find({
           status: { $in: ['issued', 'signed'] },
-          endDate: { $gte: today, $lte: addDays(today, query.days) },
+          endDate: { $gte: today, $lte: addCalendarDays(today, query.days) },
         }).sort({ endDate: 1 }),
       );
     },

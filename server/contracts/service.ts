@@ -3,18 +3,16 @@
  * procurement, refused while incomplete (every gap listed at once), numbered in
  * their register and generated like every other act.
  */
-import { createHash } from 'node:crypto';
-import mongoose, { type Types } from 'mongoose';
 import type { Principal } from '../platform/auth.js';
 import { HttpProblem, type InvalidParam } from '../platform/http-problem.js';
 import type { ObjectStorage } from '../platform/storage.js';
 import type { ModelRenderer } from '../documents/render-pool.js';
 import { generateDocument } from '../documents/service.js';
-import { Organisation } from '../organisations/model.js';
+import { addressLine, Organisation } from '../organisations/model.js';
 import { Person } from '../people/model.js';
 import { genderFromCodiceFiscale } from '../people/italian-codes.js';
 import { ProcessingActivity } from '../processing/model.js';
-import { assignNumber, markRecorded } from '../registers/service.js';
+import { actDocumentId, assignNumber, markRecorded } from '../registers/service.js';
 import { Supplier } from '../suppliers/model.js';
 import { Tender } from '../tenders/model.js';
 import { measureCatalogue } from './measures.js';
@@ -208,14 +206,6 @@ export async function updateContract(contractId: string, changes: ContractChange
   return contract.save();
 }
 
-function seatOf(
-  address: { street: string; cap: string; city: string; province: string } | null | undefined,
-) {
-  return address
-    ? `${address.street}, ${address.cap} ${address.city} (${address.province})`
-    : undefined;
-}
-
 /**
  * Every mandatory element the act would miss, at once (art. 28(3), art. 26,
  * seed 002 art. 7), with the field or record to complete.
@@ -291,14 +281,6 @@ async function gaps(contract: ContractDocument) {
 const fullName = (person: { firstName: string; lastName: string }) =>
   `${person.firstName} ${person.lastName}`;
 
-/** Derived, so that a retried issue finds the record its first attempt made. */
-function documentIdFor(actKey: string, organisationId: Types.ObjectId): Types.ObjectId {
-  const digest = createHash('sha256')
-    .update(`${organisationId.toString()}:${actKey}`)
-    .digest('hex');
-  return new mongoose.Types.ObjectId(digest.slice(0, 24));
-}
-
 export async function issueContract(
   contractId: string,
   principal: Principal,
@@ -339,7 +321,7 @@ export async function issueContract(
           ...common,
           responsabile: {
             ragioneSociale: supplier.name,
-            sede: seatOf(supplier.address),
+            sede: addressLine(supplier.address),
             partitaIva: supplier.vatNumber,
             legaleRappresentante: supplier.legalRepresentative?.name,
             ...(supplier.pec ? { pec: supplier.pec } : {}),
@@ -377,7 +359,7 @@ export async function issueContract(
           contitolari: [
             {
               denominazione: supplier.name,
-              sede: seatOf(supplier.address),
+              sede: addressLine(supplier.address),
               codiceFiscale: supplier.taxCode ?? supplier.vatNumber,
               rappresentante: {
                 nome: supplier.legalRepresentative?.name,
@@ -418,7 +400,7 @@ export async function issueContract(
     principal,
     storage: deps.storage,
     render: deps.render,
-    documentId: documentIdFor(actKey, contract.organisationId),
+    documentId: actDocumentId(actKey, contract.organisationId),
     documentIsNew: registration.fresh,
     registration,
   });

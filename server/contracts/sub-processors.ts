@@ -14,7 +14,7 @@ import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
 import { generateDocument } from '../documents/service.js';
 import { Organisation } from '../organisations/model.js';
 import { Person } from '../people/model.js';
-import { todayInRome } from '../registers/service.js';
+import { addCalendarDays, todayInRome } from '../registers/service.js';
 import { Supplier } from '../suppliers/model.js';
 import { Tender } from '../tenders/model.js';
 import { Contract } from './model.js';
@@ -60,13 +60,6 @@ subProcessorRequestSchema.index({ organisationId: 1, status: 1 });
 export type SubProcessorRequestRecord = InferSchemaType<typeof subProcessorRequestSchema>;
 export const SubProcessorRequest = mongoose.model('SubProcessorRequest', subProcessorRequestSchema);
 type RequestDocument = InstanceType<typeof SubProcessorRequest>;
-
-/** A calendar date plus N days: the dates are Rome's, the arithmetic is on the calendar. */
-export function addCalendarDays(date: string, days: number): string {
-  const value = new Date(`${date}T12:00:00Z`);
-  value.setUTCDate(value.getUTCDate() + days);
-  return value.toISOString().slice(0, 10);
-}
 
 export async function receiveRequest(
   contractId: string,

@@ -24,6 +24,20 @@ export const addressSchema = new mongoose.Schema(
   { _id: false },
 );
 
+export interface PostalAddress {
+  street: string;
+  cap: string;
+  city: string;
+  province: string;
+}
+
+/** An address on one line as acts write it: "Via Emilia 10, 40100 Bologna (BO)". */
+export function addressLine(address: PostalAddress | null | undefined): string | undefined {
+  return address
+    ? `${address.street}, ${address.cap} ${address.city} (${address.province})`
+    : undefined;
+}
+
 /** Who signs for the ente, and by which title: "Sindaco pro tempore". */
 const legalRepresentativeSchema = new mongoose.Schema(
   {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Types } from 'mongoose';
+import { createHash } from 'node:crypto';
+import mongoose, { type Types } from 'mongoose';
 import { HttpProblem } from '../platform/http-problem.js';
 import { isDuplicateKey } from '../people/fields.js';
 import { currentTenant } from '../platform/tenancy.js';
@@ -15,6 +16,24 @@ export const registerNames: Record<string, string> = {
 
 export function registerName(key: string): string {
   return registerNames[key] ?? key;
+}
+
+/** A calendar date (AAAA-MM-GG, Rome's) plus N days, counted on the calendar. */
+export function addCalendarDays(date: string, days: number): string {
+  const value = new Date(`${date}T12:00:00Z`);
+  value.setUTCDate(value.getUTCDate() + days);
+  return value.toISOString().slice(0, 10);
+}
+
+/**
+ * The id of a numbered act's document, derived from the act: a retried issue
+ * finds the record its first attempt made instead of making a second one.
+ */
+export function actDocumentId(actKey: string, organisationId: Types.ObjectId): Types.ObjectId {
+  const digest = createHash('sha256')
+    .update(`${organisationId.toString()}:${actKey}`)
+    .digest('hex');
+  return new mongoose.Types.ObjectId(digest.slice(0, 24));
 }
 
 /** Today's date in Italy as AAAA-MM-GG: acts are dated where they are adopted. */

@@ -5,8 +5,7 @@ import { call } from '../support/http.js';
 import { docxText, firstMissingInOrder, normalise, pdfText } from '../support/readers.js';
 import { codiceFiscale, partitaIva } from '../support/registry.js';
 import { expectOk, readyEnte, type Ente, type Problem } from '../appointments/support.js';
-import { addCalendarDays } from '../../server/contracts/sub-processors.js';
-import { todayInRome } from '../../server/registers/service.js';
+import { addCalendarDays, todayInRome } from '../../server/registers/service.js';
 
 interface TenderJson {
   id: string;
