@@ -3,7 +3,7 @@
  * of the regolamento an act must satisfy before it gets a number.
  */
 import type { InvalidParam } from '../platform/http-problem.js';
-import { addressLine } from '../organisations/model.js';
+import { addressLine, placeOf } from '../organisations/model.js';
 import { todayInRome } from '../registers/service.js';
 import type { AppointmentDocument, AppointmentRole } from './model.js';
 import { isActive, type ActFacts, type PersonDoc } from './facts.js';
@@ -81,13 +81,6 @@ function compact(data: Data): Data {
   );
 }
 
-export function placeOf(facts: ActFacts): string {
-  return (
-    facts.organisation.address?.city ??
-    facts.organisation.name.replace(/^(comune|provincia|unione)( dei comuni)? di /i, '')
-  );
-}
-
 function settoreName(facts: ActFacts): string | undefined {
   return facts.settori[0]?.name;
 }
@@ -110,7 +103,7 @@ function authorityData(appointment: AppointmentDocument, facts: ActFacts): Data 
 function commonData(facts: ActFacts): Data {
   const dpo = facts.organisation.dpo;
   return compact({
-    luogo: placeOf(facts),
+    luogo: placeOf(facts.organisation),
     rpd: dpo ? { nome: dpo.name, contatto: dpo.pec ?? dpo.email } : undefined,
   });
 }

@@ -3,12 +3,13 @@
  * procurement, refused while incomplete (every gap listed at once), numbered in
  * their register and generated like every other act.
  */
+import type { Types } from 'mongoose';
 import type { Principal } from '../platform/auth.js';
 import { HttpProblem, type InvalidParam } from '../platform/http-problem.js';
 import type { ObjectStorage } from '../platform/storage.js';
 import type { ModelRenderer } from '../documents/render-pool.js';
 import { generateDocument } from '../documents/service.js';
-import { addressLine, Organisation } from '../organisations/model.js';
+import { addressLine, Organisation, placeOf } from '../organisations/model.js';
 import { Person } from '../people/model.js';
 import { genderFromCodiceFiscale } from '../people/italian-codes.js';
 import { ProcessingActivity } from '../processing/model.js';
@@ -210,9 +211,12 @@ export async function updateContract(contractId: string, changes: ContractChange
  * Every mandatory element the act would miss, at once (art. 28(3), art. 26,
  * seed 002 art. 7), with the field or record to complete.
  */
-async function gaps(contract: ContractDocument) {
-  const problems: InvalidParam[] = [];
-  const add = (name: string, reason: string) => problems.push({ name, reason });
+/** The records every act about a contract is written from. */
+export async function contractParties(contract: {
+  organisationId: Types.ObjectId;
+  supplierId: Types.ObjectId;
+  tenderId: Types.ObjectId;
+}) {
   const [organisation, supplier, tender] = await Promise.all([
     Organisation.findById(contract.organisationId),
     Supplier.findById(contract.supplierId),
@@ -221,6 +225,33 @@ async function gaps(contract: ContractDocument) {
   const representative = organisation?.legalRepresentative
     ? await Person.findById(organisation.legalRepresentative.personId)
     : null;
+  return { organisation, supplier, tender, representative };
+}
+
+type PartyRecords = Awaited<ReturnType<typeof contractParties>>;
+
+/** The ente's side of an act: where it is dated and who signs for it, as templates take them. */
+export function enteSide(
+  organisation: NonNullable<PartyRecords['organisation']>,
+  representative: NonNullable<PartyRecords['representative']>,
+) {
+  return {
+    luogo: placeOf(organisation),
+    titolare: {
+      rappresentante: {
+        nome: `${representative.firstName} ${representative.lastName}`,
+        genere: representative.gender,
+        ...(representative.title ? { titolo: representative.title } : {}),
+      },
+      carica: organisation.legalRepresentative?.role ?? 'Sindaco pro tempore',
+    },
+  };
+}
+
+async function gaps(contract: ContractDocument) {
+  const problems: InvalidParam[] = [];
+  const add = (name: string, reason: string) => problems.push({ name, reason });
+  const { organisation, supplier, tender, representative } = await contractParties(contract);
   if (!representative) add('organisation.legalRepresentative', "indicare chi firma per l'ente");
   if (!organisation?.dpo) add('organisation.dpo', "indicare l'RPD dell'ente");
   if (!supplier) add('supplierId', 'fornitore inesistente');
@@ -278,9 +309,6 @@ async function gaps(contract: ContractDocument) {
   return { problems, organisation, supplier, tender, representative };
 }
 
-const fullName = (person: { firstName: string; lastName: string }) =>
-  `${person.firstName} ${person.lastName}`;
-
 export async function issueContract(
   contractId: string,
   principal: Principal,
@@ -299,15 +327,7 @@ export async function issueContract(
   }
   const dpo = organisation.dpo;
   const common = {
-    luogo: organisation.address?.city ?? organisation.name,
-    titolare: {
-      rappresentante: {
-        nome: fullName(representative),
-        genere: representative.gender,
-        ...(representative.title ? { titolo: representative.title } : {}),
-      },
-      carica: organisation.legalRepresentative?.role ?? 'Sindaco pro tempore',
-    },
+    ...enteSide(organisation, representative),
     ...(dpo ? { rpd: { nome: dpo.name, contatto: dpo.pec ?? dpo.email } } : {}),
   };
   const processing = contract.processing;

@@ -12,13 +12,9 @@ import { HttpProblem } from '../platform/http-problem.js';
 import { jsonView } from '../platform/json-view.js';
 import { tenantOwnership, tenantScoped } from '../platform/tenancy.js';
 import { generateDocument } from '../documents/service.js';
-import { Organisation } from '../organisations/model.js';
-import { Person } from '../people/model.js';
 import { addCalendarDays, todayInRome } from '../registers/service.js';
-import { Supplier } from '../suppliers/model.js';
-import { Tender } from '../tenders/model.js';
 import { Contract } from './model.js';
-import type { ContractDependencies } from './service.js';
+import { contractParties, enteSide, type ContractDependencies } from './service.js';
 
 export const requestStatuses = [
   'pending',
@@ -113,19 +109,19 @@ export async function settleLapsedRequests(today = todayInRome()): Promise<numbe
   return lapsed.length;
 }
 
-async function addToContract(request: RequestDocument): Promise<void> {
+async function addToContract(request: RequestDocument) {
   const contract = await Contract.findById(request.contractId);
-  if (!contract) return;
+  if (!contract) return null;
   const sub = request.subProcessor;
   if (!sub || contract.subProcessors.some((existing) => existing.vatNumber === sub.vatNumber))
-    return;
+    return contract;
   contract.subProcessors.push({
     name: sub.name,
     seat: sub.seat,
     vatNumber: sub.vatNumber,
     activities: sub.activities,
   });
-  await contract.save();
+  return contract.save();
 }
 
 export async function decideRequest(
@@ -163,15 +159,16 @@ export async function decideRequest(
         ? 'diniego'
         : 'opposizione';
   const contract = await Contract.findById(request.contractId);
-  const [organisation, supplier, tender] = await Promise.all([
-    Organisation.findById(request.organisationId),
-    contract ? Supplier.findById(contract.supplierId) : null,
-    contract ? Tender.findById(contract.tenderId) : null,
-  ]);
-  const representative = organisation?.legalRepresentative
-    ? await Person.findById(organisation.legalRepresentative.personId)
-    : null;
-  if (!contract?.registration || !supplier || !tender || !representative || !organisation?.dpo) {
+  const parties = contract ? await contractParties(contract) : null;
+  const { organisation, supplier, tender, representative } = parties ?? {};
+  if (
+    !parties ||
+    !contract?.registration ||
+    !supplier ||
+    !tender ||
+    !representative ||
+    !organisation?.dpo
+  ) {
     throw new HttpProblem(
       422,
       'Lettera non generabile',
@@ -186,15 +183,7 @@ export async function decideRequest(
     templateKey: 'lettera-sub-responsabile',
     data: {
       dataAtto: today,
-      luogo: organisation.address?.city ?? organisation.name,
-      titolare: {
-        rappresentante: {
-          nome: `${representative.firstName} ${representative.lastName}`,
-          genere: representative.gender,
-          ...(representative.title ? { titolo: representative.title } : {}),
-        },
-        carica: organisation.legalRepresentative?.role ?? 'Il Sindaco',
-      },
+      ...enteSide(organisation, representative),
       responsabile: {
         ragioneSociale: supplier.name,
         ...(supplier.pec ? { pec: supplier.pec } : {}),
@@ -235,8 +224,8 @@ export async function decideRequest(
   });
   await request.save();
   if (decision === 'approve') {
-    await addToContract(request);
-    await issueSubProcessorsAnnex(contract.id, principal, deps);
+    const updated = await addToContract(request);
+    if (updated) await writeAnnex(updated, parties, principal, deps);
   }
   return request;
 }
@@ -259,15 +248,17 @@ export async function issueSubProcessorsAnnex(
       { currentState: contract.status },
     );
   }
-  const [organisation, supplier, tender] = await Promise.all([
-    Organisation.findById(contract.organisationId),
-    Supplier.findById(contract.supplierId),
-    Tender.findById(contract.tenderId),
-  ]);
-  const representative = organisation?.legalRepresentative
-    ? await Person.findById(organisation.legalRepresentative.personId)
-    : null;
-  if (!organisation || !supplier || !tender || !representative) {
+  return writeAnnex(contract, await contractParties(contract), principal, deps);
+}
+
+async function writeAnnex(
+  contract: InstanceType<typeof Contract>,
+  parties: Awaited<ReturnType<typeof contractParties>>,
+  principal: Principal,
+  deps: ContractDependencies,
+) {
+  const { organisation, supplier, tender, representative } = parties;
+  if (!contract.registration || !organisation || !supplier || !tender || !representative) {
     throw new HttpProblem(
       422,
       'Allegato non generabile',
@@ -279,11 +270,12 @@ export async function issueSubProcessorsAnnex(
       },
     );
   }
+  const ente = enteSide(organisation, representative);
   const document = await generateDocument({
     templateKey: 'allegato-sub-responsabili',
     data: {
       dataAtto: todayInRome(),
-      luogo: organisation.address?.city ?? organisation.name,
+      luogo: ente.luogo,
       contratto: {
         numero: contract.registration.number,
         data: contract.registration.date,
@@ -299,8 +291,8 @@ export async function issueSubProcessorsAnnex(
         partitaIva: sub.vatNumber,
         attivita: sub.activities,
       })),
-      carica: organisation.legalRepresentative?.role ?? 'Il Sindaco',
-      firmatario: `${representative.firstName} ${representative.lastName}`,
+      carica: ente.titolare.carica,
+      firmatario: ente.titolare.rappresentante.nome,
     },
     principal,
     storage: deps.storage,

@@ -38,6 +38,17 @@ export function addressLine(address: PostalAddress | null | undefined): string |
     : undefined;
 }
 
+/** Where the ente's acts are dated: its town, or its name without "Comune di". */
+export function placeOf(organisation: {
+  name: string;
+  address?: PostalAddress | null | undefined;
+}): string {
+  return (
+    organisation.address?.city ??
+    organisation.name.replace(/^(comune|provincia|unione)( dei comuni)? di /i, '')
+  );
+}
+
 /** Who signs for the ente, and by which title: "Sindaco pro tempore". */
 const legalRepresentativeSchema = new mongoose.Schema(
   {

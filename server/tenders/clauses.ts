@@ -9,7 +9,7 @@ import { HttpProblem } from '../platform/http-problem.js';
 import type { ObjectStorage } from '../platform/storage.js';
 import type { ModelRenderer } from '../documents/render-pool.js';
 import { generateDocument, templateContextFor } from '../documents/service.js';
-import { Organisation } from '../organisations/model.js';
+import { Organisation, placeOf } from '../organisations/model.js';
 import { ProcessingActivity } from '../processing/model.js';
 import { todayInRome } from '../registers/service.js';
 import { findTemplate } from '../templates/service.js';
@@ -71,9 +71,7 @@ async function clauseData(
   const lots = tender.lots.filter((lot) => everyLot || group.lots.includes(lot.number));
   return {
     dataAtto: todayInRome(),
-    luogo:
-      organisation?.address?.city ??
-      (organisation?.name ?? '').replace(/^(comune|provincia|unione)( dei comuni)? di /i, ''),
+    luogo: organisation ? placeOf(organisation) : '',
     gara: {
       cig: tender.cig,
       oggetto: tender.object,
