@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # The independent validators the tests read documents back with (qpdf, poppler's
-# pdftotext/pdffonts, LibreOffice), installed from Debian's packages when missing.
+# pdftotext/pdffonts, LibreOffice, pyHanko) and the SoftHSM2 token the signing
+# tests keep their keys in, installed from Debian's packages and PyPI when missing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# pyHanko validates every signature Sigillo makes (test/support/pyhanko.ts).
+if ! python3 -c 'import pyhanko, pyhanko_certvalidator' >/dev/null 2>&1; then
+  echo "Installing pyHanko from PyPI (first run only)…"
+  python3 -m pip install --quiet --disable-pip-version-check -r test/support/requirements.txt
+fi
+
 missing=()
+command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)

@@ -10,6 +10,8 @@ import { registerAccessRoutes } from './access/routes.js';
 import { registerAppointmentRoutes } from './appointments/routes.js';
 import { registerRegisterRoutes } from './registers/routes.js';
 import { registerTenderRoutes } from './tenders/routes.js';
+import { registerSignatureRoutes } from './signatures/routes.js';
+import type { SigningSetup } from './signatures/service.js';
 import { registerContractRoutes } from './contracts/routes.js';
 import { resolveApiToken } from './access/service.js';
 import type { ModelRenderer } from './documents/render-pool.js';
@@ -35,11 +37,19 @@ export interface AppDependencies {
   render: ModelRenderer;
   /** Where routes enqueue long work (see server/jobs.ts). */
   jobs: JobQueue;
+  signing: SigningSetup;
 }
 
 const acceptableRequestId = /^[A-Za-z0-9._:-]{1,100}$/;
 
-export function createApp({ config, logger, storage, render, jobs }: AppDependencies): Express {
+export function createApp({
+  config,
+  logger,
+  storage,
+  render,
+  jobs,
+  signing,
+}: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -85,6 +95,7 @@ export function createApp({ config, logger, storage, render, jobs }: AppDependen
   registerRegisterRoutes(api);
   registerTenderRoutes(api, { storage, render });
   registerContractRoutes(api, { storage, render });
+  registerSignatureRoutes(api, { setup: signing, storage, render });
   registerAppointmentRoutes(api, { storage, render, jobs });
 
   const openApiDocument = api.document();

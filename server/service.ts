@@ -19,6 +19,8 @@ import { createLogger, type Logger } from './platform/logger.js';
 import { ObjectStorage } from './platform/storage.js';
 import { loadShippedRegulations } from './regulations/service.js';
 import { loadShippedTemplates } from './templates/service.js';
+import { createSigningSetup } from './signatures/setup.js';
+import type { SigningSetup } from './signatures/service.js';
 
 const repoRoot = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
 
@@ -50,6 +52,7 @@ export async function startService(
   let storage: ObjectStorage | undefined;
   let renderPool: RenderPool | undefined;
   let jobs: JobQueue | undefined;
+  let signing: SigningSetup | undefined;
   try {
     const connection = await connectDatabase({
       uri: backends.mongodbUri,
@@ -84,6 +87,7 @@ export async function startService(
       );
     }
 
+    signing = await createSigningSetup(config, logger);
     renderPool = new RenderPool(config.RENDER_THREADS);
     if (!connection.db) throw new Error('MongoDB connection has no database handle');
     jobs = createJobQueue({
@@ -107,7 +111,7 @@ export async function startService(
         logger,
       });
     }
-    const app = createApp({ config, logger, storage, render: renderPool.render, jobs });
+    const app = createApp({ config, logger, storage, render: renderPool.render, jobs, signing });
     const server: Server = await new Promise((resolve, reject) => {
       const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
       listening.once('error', reject);
@@ -119,6 +123,7 @@ export async function startService(
     const openStorage = storage;
     const openPool = renderPool;
     const openJobs = jobs;
+    const openSigning = signing;
     let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {
@@ -137,6 +142,7 @@ export async function startService(
         clearInterval(sweeper);
         clearTimeout(forced);
         await disconnectDatabase();
+        await openSigning.keyRing.close();
         await openPool.destroy();
         openStorage.destroy();
         await stopBackends();
@@ -147,6 +153,7 @@ export async function startService(
     return { url, port, storage: openStorage, jobs: openJobs, logger, stop };
   } catch (error) {
     await jobs?.stop().catch(() => undefined);
+    await signing?.keyRing.close().catch(() => undefined);
     storage?.destroy();
     await renderPool?.destroy();
     await disconnectDatabase().catch(() => undefined);

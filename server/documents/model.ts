@@ -18,11 +18,36 @@ export const storedFileSchema = new mongoose.Schema(
 const signatureAreaSchema = new mongoose.Schema(
   {
     id: String,
+    role: { type: String, default: '' },
+    name: { type: String, default: '' },
     page: Number,
     x: Number,
     y: Number,
     width: Number,
     height: Number,
+  },
+  { _id: false },
+);
+
+/**
+ * A signed PDF of the document. Each signature appends one version; the unsigned
+ * original stays in `pdf`, and a version, once written, never changes.
+ */
+const signedVersionSchema = new mongoose.Schema(
+  {
+    number: { type: Number, required: true },
+    file: { type: storedFileSchema, required: true },
+    /** `pades`: a PDF with embedded signatures; `cades`: a .p7m envelope uploaded back. */
+    format: { type: String, enum: ['pades', 'cades'], required: true },
+    /** Signed by Sigillo with a key it controls, or signed outside and uploaded. */
+    source: { type: String, enum: ['sigillo', 'upload'], required: true },
+    signatureRequestId: { type: mongoose.Schema.Types.ObjectId, default: null },
+    signerOrder: { type: Number, default: null },
+    signer: {
+      userId: { type: mongoose.Schema.Types.ObjectId, ref: 'User', default: null },
+      name: { type: String, required: true },
+    },
+    createdAt: { type: Date, required: true },
   },
   { _id: false },
 );
@@ -47,6 +72,9 @@ const generatedDocumentSchema = new mongoose.Schema(
     docx: { type: storedFileSchema, required: true },
     pageCount: { type: Number, required: true },
     signatureAreas: { type: [signatureAreaSchema], default: [] },
+    signedVersions: { type: [signedVersionSchema], default: [] },
+    /** Guards appends to `signedVersions`: a writer expects the count it read. */
+    signedVersionCount: { type: Number, default: 0 },
     /** The act's number when its template is numbered by a register. */
     registration: {
       type: new mongoose.Schema(
@@ -67,7 +95,7 @@ const generatedDocumentSchema = new mongoose.Schema(
   {
     timestamps: true,
     minimize: false,
-    toJSON: jsonView({ parsed: ['input'] }),
+    toJSON: jsonView({ parsed: ['input'], hidden: ['signedVersionCount'] }),
   },
 );
 generatedDocumentSchema.plugin(tenantScoped);

@@ -211,6 +211,9 @@ export interface RectOp {
 export interface SignatureOp {
   kind: 'signature';
   id: string;
+  /** The role and name printed around the space, shown again in the signature's appearance. */
+  role: string;
+  name: string;
   x: number;
   y: number;
   width: number;
@@ -231,6 +234,8 @@ export type DrawOp = TextOp | RectOp | SignatureOp;
 /** Where a signature of the model was laid out, in PDF points (origin bottom left). */
 export interface SignatureArea {
   id: string;
+  role: string;
+  name: string;
   /** 0-based page index. */
   page: number;
   /** Bottom-left corner, PDF user space. */
@@ -1016,6 +1021,8 @@ function layoutSignatures(
       ops.push({
         kind: 'signature',
         id: signature.id,
+        role: signature.role,
+        name: signature.name,
         x: inner.x,
         y,
         width: inner.width,
@@ -1241,6 +1248,8 @@ export function layoutDocument(model: DocumentModel, fonts: FontSet): DocumentLa
       if (op.kind === 'signature') {
         signatureAreas.push({
           id: op.id,
+          role: op.role,
+          name: op.name,
           page: pageIndex,
           x: op.x,
           y: op.y,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { objectIdSchema, type Api } from '../platform/api.js';
-import { HttpProblem } from '../platform/http-problem.js';
-import { IntegrityError, type ObjectStorage } from '../platform/storage.js';
+import type { ObjectStorage } from '../platform/storage.js';
+import { sendStoredFile } from './download.js';
 import { templateKeySchema } from '../templates/service.js';
 import { GeneratedDocument } from './model.js';
 import type { ModelRenderer } from './render-pool.js';
@@ -26,18 +26,35 @@ const documentSchema = z
     pdf: storedFileSchema,
     docx: storedFileSchema,
     pageCount: z.number().int(),
+    signedVersions: z.array(
+      z.object({
+        number: z.number().int(),
+        file: storedFileSchema,
+        format: z.enum(['pades', 'cades']),
+        source: z.enum(['sigillo', 'upload']),
+        signer: z.object({ name: z.string() }),
+        createdAt: z.string(),
+      }),
+    ),
     author: z.object({ userId: z.string(), name: z.string() }),
     createdAt: z.string(),
-    links: z.object({ pdf: z.string(), docx: z.string() }),
+    links: z.object({
+      pdf: z.string(),
+      docx: z.string(),
+      signed: z.string().nullable(),
+      signatures: z.string(),
+      auditTrail: z.string(),
+    }),
   })
   .openapi('Document');
 
 type StoredDocument = Awaited<ReturnType<typeof findDocument>>;
 
 function present(document: StoredDocument) {
-  const json = document.toJSON() as Record<string, unknown> & {
+  const json = document.toJSON() as unknown as Record<string, unknown> & {
     pdf: Record<string, unknown>;
     docx: Record<string, unknown>;
+    signedVersions: (Record<string, unknown> & { file: Record<string, unknown> })[];
   };
   // Storage keys and versions are internal; clients download through the links.
   const publicFile = ({ key: _key, versionId: _versionId, ...rest }: Record<string, unknown>) =>
@@ -47,7 +64,19 @@ function present(document: StoredDocument) {
     ...json,
     pdf: publicFile(json.pdf),
     docx: publicFile(json.docx),
-    links: { pdf: `${base}/pdf`, docx: `${base}/docx` },
+    signedVersions: json.signedVersions.map(
+      ({ signatureRequestId: _request, signedVersionCount: _count, ...version }) => ({
+        ...version,
+        file: publicFile(version.file),
+      }),
+    ),
+    links: {
+      pdf: `${base}/pdf`,
+      docx: `${base}/docx`,
+      signed: document.signedVersions.length > 0 ? `${base}/signed` : null,
+      signatures: `${base}/signatures`,
+      auditTrail: `${base}/audit-trail`,
+    },
   };
 }
 
@@ -160,30 +189,7 @@ export function registerDocumentRoutes(
           );
           return;
         }
-        try {
-          const { body } = await storage.get(file.key, {
-            expectedSha256: file.sha256,
-            ...(versionId ? { versionId } : {}),
-          });
-          response
-            .status(200)
-            .type(file.contentType)
-            .setHeader(
-              'Content-Disposition',
-              `attachment; filename="${file.fileName.replace(/[^\x20-\x7e]/g, '_').replace(/"/g, "'")}"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`,
-            )
-            .setHeader('X-Content-SHA256', file.sha256)
-            .send(body);
-        } catch (error) {
-          if (error instanceof IntegrityError) {
-            throw new HttpProblem(
-              500,
-              'Documento alterato',
-              'Il file conservato non corrisponde più al suo SHA-256: è stato segnalato agli amministratori',
-            );
-          }
-          throw error;
-        }
+        await sendStoredFile(response, storage, file);
       },
     });
   }

@@ -93,6 +93,12 @@ export const configSchema = z
     ),
     JOBS_POLL_MS: z.preprocess(emptyAsUndefined, integer(100, 600_000).default(2000)),
     JOBS_CONCURRENCY: z.preprocess(emptyAsUndefined, integer(1, 64).default(2)),
+    SIGNING_KEYS_FILE: optionalString,
+    TRUST_ANCHORS_FILE: optionalString,
+    TSA_URL: httpUrl,
+    TSA_TIMEOUT_MS: z.preprocess(emptyAsUndefined, integer(100, 120_000).default(10_000)),
+    SEAL_KEY_ID: z.preprocess(emptyAsUndefined, z.string().min(1).default('ente-seal')),
+    SIGNED_UPLOAD_LIMIT_MB: z.preprocess(emptyAsUndefined, integer(1, 200).default(25)),
     SIGILLO_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('var')),
     BOOTSTRAP_ORGANISATION_NAME: z.preprocess(
       emptyAsUndefined,
@@ -100,6 +106,13 @@ export const configSchema = z
     ),
   })
   .superRefine((value, context) => {
+    if (value.SIGNING_KEYS_FILE && !value.TRUST_ANCHORS_FILE) {
+      context.addIssue({
+        code: 'custom',
+        path: ['TRUST_ANCHORS_FILE'],
+        message: 'is required when SIGNING_KEYS_FILE is set (PEM bundle of the trusted CAs)',
+      });
+    }
     const keys = [value.S3_ACCESS_KEY_ID, value.S3_SECRET_ACCESS_KEY];
     if (value.S3_ENDPOINT && keys.some((key) => key === undefined)) {
       context.addIssue({

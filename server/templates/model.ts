@@ -12,6 +12,7 @@ export const documentTypes = [
   'dpia',
   'notifica-violazione',
   'comunicazione-interessati',
+  'certificato-completamento',
   'altro',
 ] as const;
 export type DocumentType = (typeof documentTypes)[number];

@@ -15,6 +15,8 @@ import {
   type RunningMinio,
 } from '../../server/platform/local-servers.js';
 import { startService, type RunningService } from '../../server/service.js';
+import { ensureDevPki, type DevPki } from '../../server/signatures/dev-pki.js';
+import { startTestTsa } from './tsa-server.js';
 
 export interface TestEnvironment {
   workDir: string;
@@ -24,10 +26,15 @@ export interface TestEnvironment {
   service: RunningService;
   /** Environment variables that point a child process at the test servers. */
   serverEnv: Record<string, string>;
+  /** The development CA, keys and SoftHSM2 token the service signs with. */
+  pki: DevPki;
+  /** The RFC 3161 time-stamping authority (`openssl ts`) the service stamps signatures with. */
+  tsaUrl: string;
   restartMinio(): Promise<void>;
 }
 
 let current: TestEnvironment | undefined;
+let stopTsa: (() => Promise<void>) | undefined;
 
 export function testEnvironment(): TestEnvironment {
   if (!current) throw new Error('the test environment is not started (root hook missing?)');
@@ -51,6 +58,17 @@ export async function startTestEnvironment(): Promise<TestEnvironment> {
     progress,
   };
   let minio = await startMinio(minioOptions);
+  const pki = await ensureDevPki(path.join(workDir, 'pki'));
+  // The service reads key passwords and the token PIN from its environment only.
+  Object.assign(process.env, pki.secrets);
+  if (pki.softhsmConf) process.env.SOFTHSM2_CONF = pki.softhsmConf;
+  const tsa = await startTestTsa({
+    certFile: pki.tsa.certFile,
+    keyFile: pki.tsa.keyFile,
+    configFile: pki.tsa.configFile,
+    caFile: pki.caFile,
+  });
+  stopTsa = () => tsa.stop();
   const serverEnv = {
     MONGODB_URI: ferretDb.uri,
     MONGODB_DATABASE: 'sigillo_test',
@@ -60,6 +78,9 @@ export async function startTestEnvironment(): Promise<TestEnvironment> {
     S3_ACCESS_KEY_ID: minio.accessKeyId,
     S3_SECRET_ACCESS_KEY: minio.secretAccessKey,
     SIGILLO_DATA_DIR: path.join(workDir, 'var'),
+    SIGNING_KEYS_FILE: pki.keysFile,
+    TRUST_ANCHORS_FILE: pki.caFile,
+    TSA_URL: tsa.url,
   };
   const config = parseConfig({
     ...serverEnv,
@@ -82,6 +103,8 @@ export async function startTestEnvironment(): Promise<TestEnvironment> {
     config,
     service,
     serverEnv,
+    pki,
+    tsaUrl: tsa.url,
     async restartMinio() {
       await minio.stop();
       minio = await startMinio({
@@ -100,6 +123,6 @@ export async function stopTestEnvironment(): Promise<void> {
   const environment = current;
   current = undefined;
   await environment.service.stop();
-  await Promise.all([environment.minio.stop(), environment.ferretDb.stop()]);
+  await Promise.all([environment.minio.stop(), environment.ferretDb.stop(), stopTsa?.()]);
   if (!process.env.KEEP_TEST_DATA) await rm(environment.workDir, { recursive: true, force: true });
 }
