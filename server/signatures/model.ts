@@ -126,3 +126,22 @@ signingKeyHolderSchema.plugin(tenantScoped);
 signingKeyHolderSchema.index({ organisationId: 1, userId: 1 }, { unique: true });
 
 export const SigningKeyHolder = mongoose.model('SigningKeyHolder', signingKeyHolderSchema);
+
+/**
+ * The right to write signed version N of a document, taken by inserting
+ * `${documentId}:${N}`: inserts on a unique key are atomic on MongoDB and on
+ * FerretDB v1, whose conditional updates are not. It carries the version, so a
+ * writer that died after claiming can be completed by the next one.
+ */
+const signedVersionClaimSchema = new mongoose.Schema(
+  {
+    _id: { type: String, required: true },
+    ...tenantOwnership,
+    documentId: { type: mongoose.Schema.Types.ObjectId, required: true },
+    version: { type: String, required: true },
+  },
+  { timestamps: true },
+);
+signedVersionClaimSchema.plugin(tenantScoped);
+
+export const SignedVersionClaim = mongoose.model('SignedVersionClaim', signedVersionClaimSchema);

@@ -17,17 +17,19 @@ import type { Principal } from '../platform/auth.js';
 import { HttpProblem } from '../platform/http-problem.js';
 import { sha256Hex, type ObjectStorage } from '../platform/storage.js';
 import { todayInRome } from '../registers/service.js';
+import { isDuplicateKey } from '../people/fields.js';
 import type { KeyRing } from './keys/index.js';
 import {
   SignatureEvent,
   SignatureRequest,
+  SignedVersionClaim,
   SigningKeyHolder,
   type SignatureEventType,
 } from './model.js';
 import { certificateCommonName } from './cms.js';
-import { signPdf } from './pades.js';
+import { PdfSigningError, signPdf } from './pades.js';
 import { SignerUnavailableError } from './signer.js';
-import type { TimestampAuthority } from './tsa.js';
+import { TimestampUnavailableError, type TimestampAuthority } from './tsa.js';
 import {
   NotAPdfError,
   NotASignedEnvelopeError,
@@ -303,39 +305,72 @@ async function appendVersion(
   const key = `${folder}/firmato-${number}-${randomBytes(4).toString('hex')}.${extension}`;
   const stored = await storage.put(key, bytes, contentType);
   const baseName = document.pdf.fileName.replace(/\.pdf$/i, '');
-  const updated = await GeneratedDocument.findOneAndUpdate(
-    { _id: document._id, signedVersionCount: expectedCount },
-    {
-      $inc: { signedVersionCount: 1 },
-      $push: {
-        signedVersions: {
-          number,
-          file: {
-            key: stored.key,
-            sha256: stored.sha256,
-            size: stored.size,
-            contentType,
-            versionId: stored.versionId ?? null,
-            fileName: `${baseName} (firmato ${number}).${extension}`,
-          },
-          format: details.format,
-          source: details.source,
-          signatureRequestId: details.requestId,
-          signerOrder: details.signerOrder,
-          signer: actorOf(details.signer),
-          createdAt: new Date(),
-        },
-      },
+  const version = {
+    number,
+    file: {
+      key: stored.key,
+      sha256: stored.sha256,
+      size: stored.size,
+      contentType,
+      versionId: stored.versionId ?? null,
+      fileName: `${baseName} (firmato ${number}).${extension}`,
     },
-    { returnDocument: 'after' },
-  );
-  if (!updated) {
+    format: details.format,
+    source: details.source,
+    signatureRequestId: details.requestId,
+    signerOrder: details.signerOrder,
+    signer: actorOf(details.signer),
+    createdAt: new Date(),
+  };
+  try {
+    await SignedVersionClaim.create({
+      _id: `${document.id}:${number}`,
+      documentId: document._id,
+      version: JSON.stringify(version),
+    });
+  } catch (error) {
     await storage.delete(stored.key, stored.versionId).catch(() => undefined);
+    if (!isDuplicateKey(error)) throw error;
+    await completeClaimedVersion(document._id, number);
     throw HttpProblem.conflict(
       'Il documento è stato firmato da un altro processo nel frattempo: ricaricare e riprovare',
     );
   }
+  const updated = await pushVersion(document._id, version);
   return { document: updated, number, sha256: stored.sha256 };
+}
+
+type SignedVersion = DocumentRecord['signedVersions'][number];
+
+async function pushVersion(documentId: Types.ObjectId, version: object) {
+  const number = (version as { number: number }).number;
+  const updated = await GeneratedDocument.findOneAndUpdate(
+    { _id: documentId, signedVersionCount: number - 1 },
+    { $inc: { signedVersionCount: 1 }, $push: { signedVersions: version } },
+    { returnDocument: 'after' },
+  );
+  if (!updated) throw new Error(`document ${documentId.toString()} lost signed version ${number}`);
+  return updated;
+}
+
+/** A claimed version the document lacks (its writer died in between) is written now. */
+async function completeClaimedVersion(documentId: Types.ObjectId, number: number) {
+  const claim = await SignedVersionClaim.findById(`${documentId.toString()}:${number}`);
+  const document = await GeneratedDocument.findById(documentId);
+  if (!claim || !document || document.signedVersionCount >= number) return;
+  const version = JSON.parse(claim.version) as SignedVersion & { createdAt: string };
+  await pushVersion(documentId, { ...version, createdAt: new Date(version.createdAt) });
+}
+
+/**
+ * The signer's version already exists (an earlier attempt stored it and died
+ * before moving the request on): move it on now instead of signing again.
+ */
+function versionAlreadyMade(document: DocumentRecord, request: RequestRecord, order: number) {
+  const last = document.signedVersions[document.signedVersions.length - 1];
+  return last?.signatureRequestId?.equals(request._id) && last.signerOrder === order
+    ? last
+    : undefined;
 }
 
 /** Moves the request past `order`; completes it after the last signer. */
@@ -423,6 +458,16 @@ async function followAppointment(
 }
 
 function signerProblem(error: unknown): never {
+  if (error instanceof PdfSigningError) {
+    throw HttpProblem.conflict(`Il PDF non può essere firmato: ${error.message}`, {
+      reason: error.reason,
+    });
+  }
+  if (error instanceof TimestampUnavailableError) {
+    throw HttpProblem.unavailable(`Marca temporale non ottenuta: ${error.message}`, {
+      reason: error.reason,
+    });
+  }
   if (error instanceof SignerUnavailableError) {
     throw HttpProblem.unavailable(`Chiave di firma non utilizzabile: ${error.message}`, {
       reason: error.reason,
@@ -445,6 +490,8 @@ export async function signWithKey(
     );
   }
   const document = await findDocument(request.documentId.toString());
+  const made = versionAlreadyMade(document, request, signer.order);
+  if (made) return advance(request, signer.order, made.number, principal);
   const base = await readCurrentVersion(document, context.storage);
   const area = document.signatureAreas.find((candidate) => candidate.id === signer.fieldName);
   let signed: Uint8Array;
@@ -679,6 +726,8 @@ export async function uploadSigned(
   const request = await findSignatureRequest(requestId);
   const signer = requireTurn(request, principal);
   const document = await findDocument(request.documentId.toString());
+  const made = versionAlreadyMade(document, request, signer.order);
+  if (made) return advance(request, signer.order, made.number, principal);
   const base = await readCurrentVersion(document, context.storage);
   const uploadedHash = sha256Hex(upload.bytes);
   let checked: Awaited<ReturnType<typeof checkUpload>>;

@@ -15,7 +15,7 @@ import {
   ensureDevPki,
   findSoftHsmModule,
   type DevPki,
-} from '../../scripts/dev-pki.js';
+} from '../../server/signatures/dev-pki.js';
 import {
   KeyConfigurationError,
   KeyRing,

@@ -266,4 +266,34 @@ describe('signature requests: ordered signers, keys held by Sigillo', function (
     );
     expect(certificate.status).to.equal(200);
   });
+
+  it('two signing calls racing for the same turn leave one signed version, valid', async () => {
+    const { documentId } = await generatedNomina(ente);
+    const request = await requestSignatures(ente, documentId, [
+      { userId: ente.sindacoUser.userId, mode: 'key' },
+      { userId: ente.designataUser.userId, mode: 'key' },
+    ]);
+    const attempts = await Promise.all(
+      [1, 2, 3].map(() =>
+        call('POST', `/api/v1/signature-requests/${request.id}/sign`, {
+          token: ente.sindacoUser.token,
+        }),
+      ),
+    );
+    for (const attempt of attempts) expect([200, 409]).to.include(attempt.status);
+    expect(attempts.filter((attempt) => attempt.status === 200)).to.not.have.length(0);
+    const document = await expectOk(
+      call<DocumentJson>('GET', `/api/v1/documents/${documentId}`, { token: ente.token }),
+    );
+    expect(document.signedVersions.map((version) => version.number)).to.deep.equal([1]);
+    const after = await expectOk(
+      call<RequestJson>('GET', `/api/v1/signature-requests/${request.id}`, { token: ente.token }),
+    );
+    expect(after.signers.map((signer) => signer.status)).to.deep.equal(['signed', 'current']);
+    const signed = await download(`/api/v1/documents/${documentId}/signed`, ente.token);
+    const [report] = await validateWithPyHanko(signed.bytes, {
+      trustAnchorFile: testEnvironment().pki.caFile,
+    });
+    expect(report!.valid).to.equal(true);
+  });
 });
