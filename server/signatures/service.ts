@@ -476,6 +476,58 @@ function signerProblem(error: unknown): never {
   throw error;
 }
 
+/**
+ * Signs one field of `pdf` with a configured key, its appearance on the place
+ * the template laid the field out; key, PDF and time-stamp failures become
+ * problems (nothing is stored by then).
+ */
+async function signField(
+  pdf: Uint8Array,
+  input: {
+    keyId: string;
+    fieldName: string;
+    areas: DocumentRecord['signatureAreas'];
+    role: string;
+    fallbackName: string;
+    reason: string;
+    location: string;
+    setup: SigningSetup;
+  },
+): Promise<Uint8Array> {
+  try {
+    const key = await input.setup.keyRing.signer(input.keyId);
+    // The appearance names whom the certificate names: that is who signs in law.
+    const [certificate] = await key.certificates();
+    const name = (certificate && certificateCommonName(certificate)) ?? input.fallbackName;
+    const area = input.areas.find((candidate) => candidate.id === input.fieldName);
+    return await signPdf(pdf, {
+      signer: key,
+      fieldName: input.fieldName,
+      signingTime: new Date(),
+      reason: input.reason.slice(0, 500),
+      location: input.location,
+      ...(area
+        ? {
+            appearance: {
+              page: area.page ?? 0,
+              x: area.x ?? 0,
+              y: area.y ?? 0,
+              width: area.width ?? 0,
+              height: area.height ?? 0,
+              name,
+              role: input.role,
+            },
+          }
+        : {}),
+      ...(input.setup.timestampAuthority
+        ? { timestampAuthority: input.setup.timestampAuthority }
+        : {}),
+    });
+  } catch (error) {
+    signerProblem(error);
+  }
+}
+
 /** Signs the current signer's field with the key held for them. */
 export async function signWithKey(
   requestId: string,
@@ -493,39 +545,16 @@ export async function signWithKey(
   const made = versionAlreadyMade(document, request, signer.order);
   if (made) return advance(request, signer.order, made.number, principal);
   const base = await readCurrentVersion(document, context.storage);
-  const area = document.signatureAreas.find((candidate) => candidate.id === signer.fieldName);
-  let signed: Uint8Array;
-  try {
-    const key = await context.setup.keyRing.signer(signer.keyId);
-    // The appearance names whom the certificate names: that is who signs in law.
-    const [certificate] = await key.certificates();
-    const holderName = (certificate && certificateCommonName(certificate)) ?? signer.name;
-    signed = await signPdf(base.bytes, {
-      signer: key,
-      fieldName: signer.fieldName,
-      signingTime: new Date(),
-      reason: `${signer.role} – ${document.title}`.slice(0, 500),
-      location: await placeOfEnte(document.organisationId),
-      ...(area
-        ? {
-            appearance: {
-              page: area.page ?? 0,
-              x: area.x ?? 0,
-              y: area.y ?? 0,
-              width: area.width ?? 0,
-              height: area.height ?? 0,
-              name: holderName,
-              role: signer.role,
-            },
-          }
-        : {}),
-      ...(context.setup.timestampAuthority
-        ? { timestampAuthority: context.setup.timestampAuthority }
-        : {}),
-    });
-  } catch (error) {
-    signerProblem(error);
-  }
+  const signed = await signField(base.bytes, {
+    keyId: signer.keyId,
+    fieldName: signer.fieldName,
+    areas: document.signatureAreas,
+    role: signer.role,
+    fallbackName: signer.name,
+    reason: `${signer.role} – ${document.title}`,
+    location: await placeOfEnte(document.organisationId),
+    setup: context.setup,
+  });
   const appended = await appendVersion(
     document,
     base.number,
@@ -950,39 +979,19 @@ export async function completionCertificate(
     documentId: new mongoose.Types.ObjectId(),
     documentIsNew: true,
   });
-  let sealed: Uint8Array;
-  try {
-    const seal = await context.setup.keyRing.signer(context.setup.sealKeyId);
-    const area = certificate.signatureAreas.find((candidate) => candidate.id === 'sigillo');
-    const { body } = await context.storage.get(certificate.pdf.key, {
-      expectedSha256: certificate.pdf.sha256,
-    });
-    sealed = await signPdf(body, {
-      signer: seal,
-      fieldName: 'sigillo',
-      signingTime: new Date(),
-      reason: 'Certificato di completamento del procedimento di firma',
-      location: organisation ? placeOf(organisation) : '',
-      ...(area
-        ? {
-            appearance: {
-              page: area.page ?? 0,
-              x: area.x ?? 0,
-              y: area.y ?? 0,
-              width: area.width ?? 0,
-              height: area.height ?? 0,
-              name: organisation?.name ?? 'Ente',
-              role: 'Sigillo elettronico',
-            },
-          }
-        : {}),
-      ...(context.setup.timestampAuthority
-        ? { timestampAuthority: context.setup.timestampAuthority }
-        : {}),
-    });
-  } catch (error) {
-    signerProblem(error);
-  }
+  const { body } = await context.storage.get(certificate.pdf.key, {
+    expectedSha256: certificate.pdf.sha256,
+  });
+  const sealed = await signField(body, {
+    keyId: context.setup.sealKeyId,
+    fieldName: 'sigillo',
+    areas: certificate.signatureAreas,
+    role: 'Sigillo elettronico',
+    fallbackName: organisation?.name ?? 'Ente',
+    reason: 'Certificato di completamento del procedimento di firma',
+    location: organisation ? placeOf(organisation) : '',
+    setup: context.setup,
+  });
   await appendVersion(
     certificate,
     0,
