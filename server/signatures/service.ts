@@ -653,6 +653,8 @@ async function checkUpload(
   bytes: Uint8Array,
   base: { bytes: Uint8Array; format: string },
   setup: SigningSetup,
+  /** SHA-256 of the document's DOCX: a first envelope may wrap it instead of the PDF. */
+  docxSha256: string,
 ): Promise<{ format: 'pades' | 'cades'; newSignatures: SignatureReport[] }> {
   const options = { trustAnchors: setup.trustAnchors };
   if (startsWith(bytes, pdfMagic)) {
@@ -721,16 +723,18 @@ async function checkUpload(
     throw error;
   }
   let previousSignatures = 0;
-  let expectedContent = base.bytes;
+  const expectedContents = [sha256Hex(base.bytes)];
   if (base.format === 'cades') {
     const previous = await verifyCadesEnvelope(base.bytes, options);
     previousSignatures = previous.signatures.length;
-    expectedContent = Buffer.from(previous.content);
+    expectedContents.splice(0, 1, sha256Hex(previous.content));
+  } else if (base.format === 'pdf') {
+    expectedContents.push(docxSha256);
   }
-  if (sha256Hex(envelope.content) !== sha256Hex(expectedContent)) {
+  if (!expectedContents.includes(sha256Hex(envelope.content))) {
     throw new Refusal(
       'wrong-document',
-      'la busta .p7m contiene un documento diverso dalla versione emessa da Sigillo',
+      'la busta .p7m contiene un documento diverso dalla versione (PDF o DOCX) emessa da Sigillo',
     );
   }
   if (envelope.signatures.length <= previousSignatures) {
@@ -761,7 +765,7 @@ export async function uploadSigned(
   const uploadedHash = sha256Hex(upload.bytes);
   let checked: Awaited<ReturnType<typeof checkUpload>>;
   try {
-    checked = await checkUpload(upload.bytes, base, context.setup);
+    checked = await checkUpload(upload.bytes, base, context.setup, document.docx.sha256);
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
     await recordEvent({

@@ -128,6 +128,32 @@ describe('signed outside and uploaded back: PAdES PDF or CAdES .p7m, verified be
     ]);
   });
 
+  it('accepts a .p7m envelope of the issued DOCX', async () => {
+    const { documentId, request } = await outsideRequest();
+    const docx = await download(`/api/v1/documents/${documentId}/docx`, ente.clerk.token);
+    const envelope = await p7mWithOpenssl(docx.bytes, {
+      pkcs12: testEnvironment().pki.p12.funzionarioEc,
+      passphrase,
+    });
+    const accepted = await uploadSignedFile(
+      request.id,
+      ente.clerk.token,
+      envelope,
+      'documento.docx.p7m',
+    );
+    expect(accepted.status, JSON.stringify(accepted.body)).to.equal(200);
+    const verified = await expectOk(
+      call<{ signatures: { kind: string; valid: boolean; signer: { codiceFiscale: string } }[] }>(
+        'GET',
+        `/api/v1/documents/${documentId}/signatures`,
+        { token: ente.token },
+      ),
+    );
+    expect(
+      verified.signatures.map((report) => [report.kind, report.valid, report.signer.codiceFiscale]),
+    ).to.deep.equal([['CAdES', true, 'RSSMRA80A41H501U']]);
+  });
+
   it('refuses, with the reason and nothing stored: another document, no signature, truncated, tampered, not a PDF, untrusted or expired certificate, too big', async () => {
     const { documentId, request, pdf } = await outsideRequest();
     const pki = testEnvironment().pki;
