@@ -13,6 +13,7 @@ import { registerTenderRoutes } from './tenders/routes.js';
 import { registerSignatureRoutes } from './signatures/routes.js';
 import type { SigningSetup } from './signatures/service.js';
 import { registerContractRoutes } from './contracts/routes.js';
+import { registerDpiaRoutes } from './dpia/routes.js';
 import { resolveApiToken } from './access/service.js';
 import type { ModelRenderer } from './documents/render-pool.js';
 import { registerDocumentRoutes } from './documents/routes.js';
@@ -95,6 +96,7 @@ export function createApp({
   registerRegisterRoutes(api);
   registerTenderRoutes(api, { storage, render });
   registerContractRoutes(api, { storage, render });
+  registerDpiaRoutes(api, { storage, render });
   registerSignatureRoutes(api, { setup: signing, storage, render });
   registerAppointmentRoutes(api, { storage, render, jobs });
 

@@ -60,6 +60,8 @@ export interface List {
 export interface TableCell {
   blocks: (Paragraph | List)[];
   align: Alignment;
+  /** Background colour as `#rrggbb` (lower case), e.g. the level of a cell in a risk map. */
+  fill?: string;
 }
 
 export interface TableRow {

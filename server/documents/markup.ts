@@ -25,8 +25,9 @@
  *   <table widths="30,70" borders="true|false">
  *     optional <thead> with exactly one <tr> (the repeated header row), then
  *     <tbody> or direct <tr>; <td>/<th> align="…" hold inline content or
- *     <p>, <ol>, <ul>. Widths are relative and one per column; all rows have
- *     the same number of cells. No colspan/rowspan.
+ *     <p>, <ol>, <ul>; fill="#rrggbb" shades the cell's background. Widths are
+ *     relative and one per column; all rows have the same number of cells. No
+ *     colspan/rowspan.
  *   <page-break/>
  *   <signatures> with one or more <signature id="…" role="…" name="…" note="…"/>
  *     id, role and name are required; ids are unique in the document.
@@ -676,15 +677,28 @@ class ModelBuilder {
       if (child.kind === 'text') {
         this.requireBlank(child, element);
       } else if (child.name === 'td' || child.name === 'th') {
-        this.checkAttributes(child, ['align']);
+        this.checkAttributes(child, ['align', 'fill']);
         const align = this.alignment(child, 'left');
-        cells.push({ align, blocks: this.flow(child, align) });
+        const cell: TableCell = { align, blocks: this.flow(child, align) };
+        const fill = this.cellFill(child);
+        if (fill) cell.fill = fill;
+        cells.push(cell);
       } else {
         throw this.misplaced(child, element);
       }
     }
     if (cells.length === 0) throw new MarkupError(element.line, 'tr', '<tr> senza celle');
     return { cells };
+  }
+
+  /** A cell's background: only `#rrggbb`, the one colour form both Word and PDF take as it is. */
+  private cellFill(cell: SourceElement): string | undefined {
+    const value = this.attribute(cell, 'fill');
+    if (value === undefined) return undefined;
+    if (!/^#[0-9a-fA-F]{6}$/.test(value)) {
+      throw this.invalidValue(cell, 'fill', value, 'serve un colore #rrggbb, es. #f4cccc');
+    }
+    return value.toLowerCase();
   }
 
   private columnWidths(table: SourceElement, columns: number): number[] {

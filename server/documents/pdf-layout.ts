@@ -197,14 +197,24 @@ export interface TextOp {
   field?: PageField['kind'];
 }
 
+/** A colour by its red, green and blue components, each from 0 to 1. */
+export interface RgbColor {
+  red: number;
+  green: number;
+  blue: number;
+}
+
 export interface RectOp {
   kind: 'rect';
   x: number;
   y: number;
   width: number;
   height: number;
-  /** Grey level (0 = black) to fill with; without it the outline is stroked. */
-  fill?: number;
+  /**
+   * Grey level (0 = black) or colour to fill with; without it the outline is
+   * stroked. The rules and header rows stay grey levels, so they keep their bytes.
+   */
+  fill?: number | RgbColor;
   lineWidth?: number;
 }
 
@@ -886,6 +896,12 @@ function translate(ops: DrawOp[], dy: number, into: DrawOp[]): void {
   for (const op of ops) into.push({ ...op, y: op.y + dy });
 }
 
+/** `#rrggbb`, as the markup checked it, to PDF colour components. */
+function rgbFromHex(hex: string): RgbColor {
+  const component = (start: number) => Number.parseInt(hex.slice(start, start + 2), 16) / 255;
+  return { red: component(1), green: component(3), blue: component(5) };
+}
+
 function layoutTable(table: Table, frame: Frame, ctx: LayoutContext, spaceBefore: number): Unit[] {
   const rows = table.header ? [table.header, ...table.rows] : table.rows;
   const columns = Math.max(table.columnWidths.length, ...rows.map((row) => row.cells.length));
@@ -900,12 +916,29 @@ function layoutTable(table: Table, frame: Frame, ctx: LayoutContext, spaceBefore
   const lefts: number[] = [];
   widths.reduce((x, width) => (lefts.push(x), x + width), frame.x);
 
-  const makeRow = (cells: CellItem[][], header: boolean, repeatHeader: Unit | undefined): Unit => {
+  const makeRow = (
+    cells: CellItem[][],
+    fills: (RgbColor | undefined)[],
+    header: boolean,
+    repeatHeader: Unit | undefined,
+  ): Unit => {
     const content = Math.max(TABLE_TEXT.lineHeight, ...cells.map(stackHeight));
     const height = content + 2 * CELL_PAD_Y;
     const ops: DrawOp[] = [];
     if (header)
       ops.push({ kind: 'rect', x: frame.x, y: 0, width: frame.width, height, fill: HEADER_FILL });
+    // Backgrounds first: the text and the borders are drawn over them.
+    fills.forEach((fill, column) => {
+      if (!fill) return;
+      ops.push({
+        kind: 'rect',
+        x: lefts[column] as number,
+        y: 0,
+        width: widths[column] as number,
+        height,
+        fill,
+      });
+    });
     cells.forEach((items) => {
       for (const item of items) translate(item.unit.ops, item.top + CELL_PAD_Y, ops);
     });
@@ -943,7 +976,11 @@ function layoutTable(table: Table, frame: Frame, ctx: LayoutContext, spaceBefore
         const offset = remaining[0]?.top ?? 0;
         return remaining.map((item) => ({ top: item.top - offset, unit: item.unit }));
       });
-      return [makeRow(head, header, repeatHeader), makeRow(tail, header, repeatHeader)];
+      // A row split across pages keeps its backgrounds on both parts.
+      return [
+        makeRow(head, fills, header, repeatHeader),
+        makeRow(tail, fills, header, repeatHeader),
+      ];
     };
     return unit;
   };
@@ -966,7 +1003,11 @@ function layoutTable(table: Table, frame: Frame, ctx: LayoutContext, spaceBefore
       );
       return stack(units);
     });
-    return makeRow(cells, header, repeatHeader);
+    const fills = widths.map((_, column) => {
+      const fill = row.cells[column]?.fill;
+      return fill === undefined ? undefined : rgbFromHex(fill);
+    });
+    return makeRow(cells, fills, header, repeatHeader);
   };
 
   const header = table.header ? rowUnit(table.header, true, undefined) : undefined;

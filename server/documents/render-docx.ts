@@ -22,6 +22,7 @@ import {
   PageBreak,
   PageNumber,
   Paragraph as DocxParagraph,
+  ShadingType,
   Table as DocxTable,
   TableCell as DocxTableCell,
   TableLayoutType,
@@ -379,6 +380,16 @@ class Converter {
     });
     return new DocxTableCell({
       width: { size: width, type: WidthType.DXA },
+      // A clear pattern is a plain background in exactly the template's colour.
+      ...(cell?.fill
+        ? {
+            shading: {
+              fill: cell.fill.slice(1).toUpperCase(),
+              type: ShadingType.CLEAR,
+              color: 'auto',
+            },
+          }
+        : {}),
       // Word refuses a cell without a paragraph.
       children: children.length > 0 ? children : [new DocxParagraph({ style })],
     });

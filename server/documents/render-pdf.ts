@@ -22,6 +22,7 @@ import {
   type FontStyle,
   type LaidOutPage,
   type MeasuredFont,
+  type RgbColor,
   type SignatureArea,
 } from './pdf-layout.js';
 
@@ -589,19 +590,29 @@ function showText(
 /** Resource name of the letterhead logo, the only image a page draws. */
 const LOGO_KEY = 'Im1';
 
+/** The operator that sets the fill colour: `g` for a grey level, `rg` for a colour. */
+function fillColour(fill: number | RgbColor): string {
+  if (typeof fill === 'number') return `${num(fill)} g`;
+  return `${num(fill.red)} ${num(fill.green)} ${num(fill.blue)} rg`;
+}
+
+/** Text is black: the fill colour every page starts with. */
+const TEXT_FILL = fillColour(0);
+
 function contentStream(page: LaidOutPage, fonts: Map<FontStyle, EmbeddedFont>): string {
   const out: string[] = [];
   let inText = false;
   let fontKey = '';
   let fontSize = 0;
-  let fill = 0;
+  // The colour operator last written, so it is written again only when it changes.
+  let fill = TEXT_FILL;
   for (const op of page.ops) {
     if (op.kind === 'text') {
       const font = fonts.get(op.style);
       if (!font || op.text === '') continue;
       if (!inText) {
-        if (fill !== 0) out.push('0 g');
-        fill = 0;
+        if (fill !== TEXT_FILL) out.push(TEXT_FILL);
+        fill = TEXT_FILL;
         out.push('BT');
         inText = true;
       }
@@ -627,8 +638,9 @@ function contentStream(page: LaidOutPage, fonts: Map<FontStyle, EmbeddedFont>): 
     }
     const rect = `${num(op.x)} ${num(op.y)} ${num(op.width)} ${num(op.height)} re`;
     if (op.fill !== undefined) {
-      if (op.fill !== fill) out.push(`${num(op.fill)} g`);
-      fill = op.fill;
+      const colour = fillColour(op.fill);
+      if (colour !== fill) out.push(colour);
+      fill = colour;
       out.push(`${rect} f`);
     } else {
       out.push(`${num(op.lineWidth ?? 1)} w ${rect} S`);

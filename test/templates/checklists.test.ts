@@ -85,6 +85,60 @@ function without(data: Data, path: string): Data {
   return copy;
 }
 
+const art28Duties = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((letter) => `art28-3-${letter}`);
+
+/**
+ * The items each document type cannot do without: every art. 28 document lists each duty
+ * of art. 28, par. 3, a) to h); the DPIA documents the parts of art. 35, par. 7, and of
+ * art. 36, par. 3, the screening every source of the obligation.
+ */
+const mandatoryItems: Readonly<Record<string, readonly string[]>> = {
+  'accordo-contitolarita': [
+    'art26-1-responsabilita',
+    'art26-1-punto-contatto',
+    'art26-2-contenuto-essenziale',
+  ],
+  'clausola-gara': art28Duties,
+  'contratto-responsabile': art28Duties,
+  'designazione-responsabile-esterno': art28Duties,
+  'dpia-screening': [
+    'art35-3-a',
+    'art35-3-b',
+    'art35-3-c',
+    'wp248',
+    'garante-tipologie',
+    'esito',
+    'motivazioni',
+  ],
+  dpia: [
+    'art35-7-a',
+    'art35-7-b',
+    'art35-7-c',
+    'art35-7-d',
+    'rischio-accesso',
+    'rischio-modifica',
+    'rischio-scomparsa',
+    'mappa',
+    'parere-rpd',
+    'opinioni-interessati',
+    'decisione',
+    'art36',
+    'riesame',
+  ],
+  'consultazione-preventiva': [
+    'art36-3-a',
+    'art36-3-b-finalita',
+    'art36-3-b-mezzi',
+    'art36-3-c',
+    'art36-3-d',
+    'art36-3-e',
+    'art36-3-f',
+    'rischi-residui',
+    'art36-2',
+    'termine-previsto',
+  ],
+};
+
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats.default(ajv);
 
@@ -109,12 +163,15 @@ describe('completeness checklists of the templates', () => {
     token = (await newTenant('Comune di Calderara di Reno')).token;
   });
 
-  it('covers the art. 28 acts, the tender clause and the joint-controller agreement', () => {
+  it('covers the art. 28 acts, the tender clause, the joint-controller agreement and the DPIA acts', () => {
     expect(keys).to.include.members([
       'accordo-contitolarita',
       'clausola-gara',
       'contratto-responsabile',
       'designazione-responsabile-esterno',
+      'dpia-screening',
+      'dpia',
+      'consultazione-preventiva',
     ]);
   });
 
@@ -141,12 +198,11 @@ describe('completeness checklists of the templates', () => {
           }
         }
         expect(problems).to.deep.equal([]);
-        if (key !== 'accordo-contitolarita') {
-          // Every art. 28 document type lists each duty of art. 28, par. 3, a) to h).
-          expect(items.map((item) => item.id)).to.include.members(
-            ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((letter) => `art28-3-${letter}`),
-          );
-        }
+        const mandatory = mandatoryItems[key];
+        expect(mandatory, `${key}: the items its document type cannot do without`).to.be.an(
+          'array',
+        );
+        expect(items.map((item) => item.id)).to.include.members([...(mandatory ?? [])]);
       });
 
       it('prints every element in the PDF and the DOCX generated from the example', async function () {
