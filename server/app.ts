@@ -14,6 +14,8 @@ import { registerSignatureRoutes } from './signatures/routes.js';
 import type { SigningSetup } from './signatures/service.js';
 import { registerContractRoutes } from './contracts/routes.js';
 import { registerDpiaRoutes } from './dpia/routes.js';
+import { registerBreachRoutes } from './breaches/routes.js';
+import { registerPecRoutes } from './breaches/pec.js';
 import { resolveApiToken } from './access/service.js';
 import type { ModelRenderer } from './documents/render-pool.js';
 import { registerDocumentRoutes } from './documents/routes.js';
@@ -97,6 +99,8 @@ export function createApp({
   registerTenderRoutes(api, { storage, render });
   registerContractRoutes(api, { storage, render });
   registerDpiaRoutes(api, { storage, render });
+  registerBreachRoutes(api, { storage, render });
+  registerPecRoutes(api, { storage, config });
   registerSignatureRoutes(api, { setup: signing, storage, render });
   registerAppointmentRoutes(api, { storage, render, jobs });
 

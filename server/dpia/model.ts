@@ -64,24 +64,24 @@ export const processorRoles = ['responsabile', 'sub-responsabile'] as const;
 /** 1 trascurabile, 2 limitata, 3 importante, 4 massima (CNIL PIA scales). */
 export const scaleLabels = ['trascurabile', 'limitata', 'importante', 'massima'] as const;
 
-export const riskLevels = ['basso', 'medio', 'alto'] as const;
+export const riskLevels = ['basso', 'moderato', 'rilevante', 'elevato'] as const;
 export type RiskLevel = (typeof riskLevels)[number];
 
 /**
- * Level of a risk from likelihood × severity (1–4 each, CNIL scales):
- * - alto when the product is ≥ 9, which is exactly both ≥ 3 (importante or
+ * Level of a risk from likelihood × severity (1–4 each, CNIL scales), the same
+ * four bands the `dpia` template prints and colours on its risk map:
+ * - elevato for a product ≥ 9, which is exactly both ≥ 3 (importante or
  *   massima): the upper-right quadrant of the CNIL risk map, risks that must be
- *   avoided or reduced; residual, it is the "high risk" of art. 36(1) GDPR. This
- *   is also the test the `dpia` template's schema applies (both residual ≥ 3).
- * - medio for a product of 3–8: one axis important or maximum with the other low,
- *   or both limited — the CNIL map's quadrants of risks to reduce.
- * - basso for a product ≤ 2: both negligible, or one negligible and one limited —
- *   risks the CNIL map lets the controller accept.
+ *   avoided or reduced; residual, it is the "high risk" of art. 36(1) GDPR (the
+ *   `dpia` schema applies the same test);
+ * - rilevante for 6–8 and moderato for 3–4: the quadrants of risks to reduce;
+ * - basso for ≤ 2: risks the CNIL map lets the controller accept.
  */
 export function riskLevel(likelihood: number, severity: number): RiskLevel {
   const product = likelihood * severity;
-  if (product >= 9) return 'alto';
-  if (product >= 3) return 'medio';
+  if (product >= 9) return 'elevato';
+  if (product >= 6) return 'rilevante';
+  if (product >= 3) return 'moderato';
   return 'basso';
 }
 
@@ -389,7 +389,7 @@ const dpiaSchema = new mongoose.Schema(
     version: { type: Number, required: true, default: 1 },
     versionStartedOn: { type: String, required: true },
     content: { type: dpiaContentSchema, required: true },
-    /** Derived on every save: some residual risk is `alto` (see riskLevel). */
+    /** Derived on every save: some residual risk is `elevato` (see riskLevel). */
     residualHighRisk: { type: Boolean, required: true, default: false },
     highResidualRiskIds: { type: [String], default: [] },
     /** The draft of the current version; cleared when the content changes. */
@@ -423,7 +423,7 @@ dpiaSchema.pre('validate', function deriveResidualRisk() {
 dpiaSchema.index({ processingActivityId: 1 }, { unique: true });
 dpiaSchema.index({ organisationId: 1, 'priorConsultation.status': 1 });
 
-/** The risks whose residual likelihood and severity map to `alto`. */
+/** The risks whose residual likelihood and severity map to `elevato`. */
 export function highResidualRisks<
   T extends { residual?: { likelihood?: number | null; severity?: number | null } | null },
 >(risks: T[]): T[] {
@@ -431,7 +431,7 @@ export function highResidualRisks<
     (risk) =>
       typeof risk.residual?.likelihood === 'number' &&
       typeof risk.residual.severity === 'number' &&
-      riskLevel(risk.residual.likelihood, risk.residual.severity) === 'alto',
+      riskLevel(risk.residual.likelihood, risk.residual.severity) === 'elevato',
   );
 }
 

@@ -42,6 +42,29 @@ const httpUrl = z.preprocess(
     .optional(),
 );
 
+// The URL carries the PEC mailbox's password: parseConfig never prints it (see SECRET_VARIABLE).
+const smtpUrl = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .refine((value) => {
+      try {
+        const url = new URL(value);
+        return (
+          (url.protocol === 'smtp:' || url.protocol === 'smtps:') &&
+          url.hostname !== '' &&
+          url.username !== '' &&
+          url.password !== ''
+        );
+      } catch {
+        return false;
+      }
+    }, 'must be an smtp:// or smtps:// URL with the credentials, such as smtps://user:password@smtps.pec.example.it:465 (percent-encode special characters)')
+    .optional(),
+);
+
+const emailAddress = z.email({ error: 'must be an e-mail address' });
+
 const booleanFlag = z.preprocess(
   emptyAsUndefined,
   z
@@ -99,6 +122,10 @@ export const configSchema = z
     TSA_TIMEOUT_MS: z.preprocess(emptyAsUndefined, integer(100, 120_000).default(10_000)),
     SEAL_KEY_ID: z.preprocess(emptyAsUndefined, z.string().min(1).default('ente-seal')),
     SIGNED_UPLOAD_LIMIT_MB: z.preprocess(emptyAsUndefined, integer(1, 200).default(25)),
+    SMTP_URL: smtpUrl,
+    SMTP_FROM: z.preprocess(emptyAsUndefined, emailAddress.optional()),
+    SMTP_TLS_REJECT_UNAUTHORIZED: booleanFlag,
+    GARANTE_PEC: z.preprocess(emptyAsUndefined, emailAddress.default('protocollo@pec.gpdp.it')),
     SIGILLO_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('var')),
     BOOTSTRAP_ORGANISATION_NAME: z.preprocess(
       emptyAsUndefined,
@@ -121,6 +148,13 @@ export const configSchema = z
         message: 'is required when S3_ENDPOINT is set',
       });
     }
+    if (value.SMTP_URL && !value.SMTP_FROM) {
+      context.addIssue({
+        code: 'custom',
+        path: ['SMTP_FROM'],
+        message: "is required when SMTP_URL is set (the ente's PEC mailbox)",
+      });
+    }
   });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string };
@@ -129,13 +163,16 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Variables whose values are never printed: secrets, or URLs with credentials inside. */
+const SECRET_VARIABLE = /SECRET|PASSWORD|^SMTP_URL$/;
+
 /** Parses `env`; throws a ConfigError whose message is one line naming the first bad variable. */
 export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const result = configSchema.safeParse(env);
   if (!result.success) {
     const issue = result.error.issues[0];
     const variable = issue?.path.join('.') ?? 'configuration';
-    const shown = /SECRET|PASSWORD/.test(variable)
+    const shown = SECRET_VARIABLE.test(variable)
       ? '(hidden)'
       : JSON.stringify(env[variable] ?? null);
     throw new ConfigError(

@@ -398,7 +398,7 @@ describe('DPIA: screening, record, drafts, prior consultation and versions', fun
     const dpia = await expectOk(patch(ente, low, highRiskChanges()));
     expect(dpia.residualHighRisk).to.equal(true);
     expect(dpia.highResidualRiskIds).to.deep.equal(['accesso-illegittimo']);
-    expect(dpia.content.risks[0]?.residual.level).to.equal('alto');
+    expect(dpia.content.risks[0]?.residual.level).to.equal('elevato');
 
     // The request needs the ente's codice fiscale and PEC, and what the processor does.
     const incomplete = await call<Problem>('POST', `/api/v1/dpias/${dpia.id}/prior-consultation`, {
@@ -707,7 +707,7 @@ describe('DPIA: screening, record, drafts, prior consultation and versions', fun
       changes.changes.map((change) => [`${change.path}:${change.change}`, change]),
     );
     expect(byPath.get('risks.accesso-illegittimo.residual.level:changed')).to.deep.include({
-      before: 'medio',
+      before: 'moderato',
       after: 'basso',
     });
     expect(byPath.get('description.retention:changed')?.after).to.equal(

@@ -4,10 +4,10 @@ import { riskLevel } from '../../server/dpia/model.js';
 describe('DPIA risk levels (likelihood × severity, CNIL scales 1–4)', () => {
   // Rows: likelihood 1–4; columns: severity 1–4.
   const expected = [
-    ['basso', 'basso', 'medio', 'medio'],
-    ['basso', 'medio', 'medio', 'medio'],
-    ['medio', 'medio', 'alto', 'alto'],
-    ['medio', 'medio', 'alto', 'alto'],
+    ['basso', 'basso', 'moderato', 'moderato'],
+    ['basso', 'moderato', 'rilevante', 'rilevante'],
+    ['moderato', 'rilevante', 'elevato', 'elevato'],
+    ['moderato', 'rilevante', 'elevato', 'elevato'],
   ];
   for (let likelihood = 1; likelihood <= 4; likelihood += 1) {
     for (let severity = 1; severity <= 4; severity += 1) {

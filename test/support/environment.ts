@@ -16,6 +16,7 @@ import {
 } from '../../server/platform/local-servers.js';
 import { startService, type RunningService } from '../../server/service.js';
 import { ensureDevPki, type DevPki } from '../../server/signatures/dev-pki.js';
+import { startTestSmtpServer, type TestSmtpServer } from './smtp-server.js';
 import { startTestTsa } from './tsa-server.js';
 
 export interface TestEnvironment {
@@ -30,11 +31,14 @@ export interface TestEnvironment {
   pki: DevPki;
   /** The RFC 3161 time-stamping authority (`openssl ts`) the service stamps signatures with. */
   tsaUrl: string;
+  /** The SMTP server standing for the ente's PEC provider. */
+  smtp: TestSmtpServer;
   restartMinio(): Promise<void>;
 }
 
 let current: TestEnvironment | undefined;
 let stopTsa: (() => Promise<void>) | undefined;
+let stopSmtp: (() => Promise<void>) | undefined;
 
 export function testEnvironment(): TestEnvironment {
   if (!current) throw new Error('the test environment is not started (root hook missing?)');
@@ -69,6 +73,8 @@ export async function startTestEnvironment(): Promise<TestEnvironment> {
     caFile: pki.caFile,
   });
   stopTsa = () => tsa.stop();
+  const smtp = await startTestSmtpServer({ user: 'comune@pec.example', pass: 'pec-password' });
+  stopSmtp = () => smtp.stop();
   const serverEnv = {
     MONGODB_URI: ferretDb.uri,
     MONGODB_DATABASE: 'sigillo_test',
@@ -89,6 +95,8 @@ export async function startTestEnvironment(): Promise<TestEnvironment> {
     NODE_ENV: 'test',
     // Jobs run in worker processes the tests start and kill (test/appointments/bulk.test.ts).
     JOBS_IN_PROCESS: 'false',
+    SMTP_URL: smtp.url,
+    SMTP_FROM: 'comune.prova@pec.example',
   });
   const service = await startService(config, {
     logger: createLogger(config.LOG_LEVEL),
@@ -105,6 +113,7 @@ export async function startTestEnvironment(): Promise<TestEnvironment> {
     serverEnv,
     pki,
     tsaUrl: tsa.url,
+    smtp,
     async restartMinio() {
       await minio.stop();
       minio = await startMinio({
@@ -123,6 +132,11 @@ export async function stopTestEnvironment(): Promise<void> {
   const environment = current;
   current = undefined;
   await environment.service.stop();
-  await Promise.all([environment.minio.stop(), environment.ferretDb.stop(), stopTsa?.()]);
+  await Promise.all([
+    environment.minio.stop(),
+    environment.ferretDb.stop(),
+    stopTsa?.(),
+    stopSmtp?.(),
+  ]);
   if (!process.env.KEEP_TEST_DATA) await rm(environment.workDir, { recursive: true, force: true });
 }
