@@ -3,11 +3,10 @@
  * an appointment moves on by lifecycle actions only.
  */
 import { z } from 'zod';
-import { objectIdSchema } from '../platform/api.js';
+import { italian, objectIdSchema } from '../platform/api.js';
 import { emailSchema, isoDateSchema, pecSchema, phoneSchema } from '../people/fields.js';
 import { appointmentRoles, authorityKinds } from './model.js';
 
-const italian = { error: z.locales.it().localeError };
 const text = (max: number) =>
   z.string(italian).trim().min(1, 'non può essere vuoto').max(max, `al massimo ${max} caratteri`);
 const textList = (itemMax: number, listMax = 200) =>

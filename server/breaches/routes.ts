@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { objectIdSchema, type Api } from '../platform/api.js';
+import { textField, italian, objectIdSchema, type Api } from '../platform/api.js';
 import { HttpProblem } from '../platform/http-problem.js';
 import { isoDateSchema, paginationQuery, totalCountDescription } from '../people/fields.js';
 import { sendStoredFile } from '../documents/download.js';
@@ -35,17 +35,11 @@ import {
   type BreachDependencies,
 } from './service.js';
 
-const italian = { error: z.locales.it().localeError };
 const readers = ['admin', 'segreteria', 'procurement', 'legal', 'dpo'] as const;
 const writers = ['admin', 'segreteria', 'dpo'] as const;
 const tags = ['Violazioni'];
 
-const text = (max: number, min = 1) =>
-  z
-    .string(italian)
-    .trim()
-    .min(min, min === 1 ? 'non può essere vuoto' : `almeno ${min} caratteri`)
-    .max(max, `al massimo ${max} caratteri`);
+const text = textField;
 const item = text(1000);
 const longText = text(4000);
 const items = (max = 50) => z.array(item, italian).max(max, `al massimo ${max} voci`);

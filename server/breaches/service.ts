@@ -58,14 +58,8 @@ const author = (principal: Author) => ({
 /** The register the breaches are numbered in (art. 33(5) GDPR; seed 002 art. 35). */
 export const breachRegisterKey = 'registro-violazioni';
 
-function unprocessable(title: string, invalidParams: InvalidParam[]): HttpProblem {
-  return new HttpProblem(
-    422,
-    title,
-    `${title}: ${invalidParams.map((param) => `${param.name} (${param.reason})`).join('; ')}`,
-    { invalidParams },
-  );
-}
+const unprocessable = (title: string, invalidParams: InvalidParam[]) =>
+  HttpProblem.unprocessable(title, invalidParams);
 
 /** Who reported the breach: required by the schema, so always there on a saved record. */
 function reporterOf(breach: BreachDocument) {

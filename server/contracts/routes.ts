@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { objectIdSchema, type Api } from '../platform/api.js';
+import { italian, objectIdSchema, type Api } from '../platform/api.js';
 import { isoDateSchema, paginationQuery, totalCountDescription } from '../people/fields.js';
 import { Supplier } from '../suppliers/model.js';
 import { Tender } from '../tenders/model.js';
@@ -22,7 +22,6 @@ import {
   type ContractDependencies,
 } from './service.js';
 
-const italian = { error: z.locales.it().localeError };
 const allRoles = ['admin', 'segreteria', 'procurement', 'legal', 'dpo'] as const;
 const writers = ['admin', 'procurement', 'dpo'] as const;
 const text = (max: number) =>

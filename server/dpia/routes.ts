@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { objectIdSchema, type Api } from '../platform/api.js';
+import { textField, italian, objectIdSchema, type Api } from '../platform/api.js';
 import { isoDateSchema, paginationQuery, totalCountDescription } from '../people/fields.js';
 import {
   consultationStatuses,
@@ -44,17 +44,11 @@ import {
   type DpiaDependencies,
 } from './service.js';
 
-const italian = { error: z.locales.it().localeError };
 const readers = ['admin', 'segreteria', 'procurement', 'legal', 'dpo'] as const;
 const writers = ['admin', 'segreteria', 'dpo'] as const;
 const tags = ['DPIA'];
 
-const text = (max: number, min = 1) =>
-  z
-    .string(italian)
-    .trim()
-    .min(min, min === 1 ? 'non può essere vuoto' : `almeno ${min} caratteri`)
-    .max(max, `al massimo ${max} caratteri`);
+const text = textField;
 /** Limits as the templates' schemas set them: an item 1000 characters, a text 4000. */
 const item = text(1000);
 const longText = text(4000);

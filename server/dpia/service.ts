@@ -66,14 +66,8 @@ const author = (principal: Author) => ({ userId: principal.userId, name: princip
 export const consultationAnswerDays = 8 * 7;
 export const consultationExtensionDays = 6 * 7;
 
-function unprocessable(title: string, invalidParams: InvalidParam[]): HttpProblem {
-  return new HttpProblem(
-    422,
-    title,
-    `${title}: ${invalidParams.map((param) => `${param.name} (${param.reason})`).join('; ')}`,
-    { invalidParams },
-  );
-}
+const unprocessable = (title: string, invalidParams: InvalidParam[]) =>
+  HttpProblem.unprocessable(title, invalidParams);
 
 /** A calendar date plus whole years; 29 February becomes 1 March. */
 export function addYears(date: string, years: number): string {

@@ -27,6 +27,17 @@ export const problemSchema = z
   })
   .openapi('Problem');
 
+/** zod's Italian messages, for schemas whose errors reach Italian users. */
+export const italian = { error: z.locales.it().localeError };
+
+/** Trimmed text between `min` and `max` characters, with Italian messages. */
+export const textField = (max: number, min = 1) =>
+  z
+    .string(italian)
+    .trim()
+    .min(min, min === 1 ? 'non può essere vuoto' : `almeno ${min} caratteri`)
+    .max(max, `al massimo ${max} caratteri`);
+
 export const objectIdSchema = z
   .string()
   .regex(/^[0-9a-f]{24}$/i, 'deve essere un identificativo di 24 caratteri esadecimali')

@@ -55,6 +55,15 @@ export class HttpProblem extends Error {
   static conflict(detail: string, extensions: Record<string, unknown> = {}): HttpProblem {
     return new HttpProblem(409, 'Conflitto', detail, extensions);
   }
+  /** 422 listing each invalid field; the detail names them all. */
+  static unprocessable(title: string, invalidParams: InvalidParam[]): HttpProblem {
+    return new HttpProblem(
+      422,
+      title,
+      `${title}: ${invalidParams.map((param) => `${param.name} (${param.reason})`).join('; ')}`,
+      { invalidParams },
+    );
+  }
   static unavailable(detail: string, extensions: Record<string, unknown> = {}): HttpProblem {
     return new HttpProblem(503, 'Servizio non disponibile', detail, extensions);
   }

@@ -3,7 +3,7 @@
  * API and the CSV import, so both refuse the same things with the same reasons.
  */
 import { z } from 'zod';
-import { objectIdSchema } from '../platform/api.js';
+import { italian, objectIdSchema } from '../platform/api.js';
 import {
   controllerRoles,
   databaseKinds,
@@ -16,7 +16,6 @@ import {
 } from './model.js';
 
 // Italian messages for the generic checks (types, enums, unknown keys): every reason reaches an Italian user.
-const italian = { error: z.locales.it().localeError };
 
 const text = (max: number) =>
   z.string(italian).trim().min(1, 'non può essere vuoto').max(max, `al massimo ${max} caratteri`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { objectIdSchema, type Api } from '../platform/api.js';
+import { italian, objectIdSchema, type Api } from '../platform/api.js';
 import { isoDateSchema, paginationQuery, totalCountDescription } from '../people/fields.js';
 import { attachClause, attachClauses, type ClauseDependencies } from './clauses.js';
 import { procedures, supplierPrivacyRoles, tenderStatuses } from './model.js';
@@ -12,7 +12,6 @@ import {
   updateTender,
 } from './service.js';
 
-const italian = { error: z.locales.it().localeError };
 const allRoles = ['admin', 'segreteria', 'procurement', 'legal', 'dpo'] as const;
 const writers = ['admin', 'procurement', 'dpo'] as const;
 
