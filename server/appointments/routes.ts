@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { z } from 'zod';
+import { sendStoredFile } from '../documents/download.js';
 import { objectIdSchema, type Api } from '../platform/api.js';
 import { HttpProblem } from '../platform/http-problem.js';
 import type { JobQueue } from '../platform/jobs.js';
@@ -587,18 +588,7 @@ function registerBulkRoutes(api: Api, deps: ActDependencies & { jobs: JobQueue }
             { currentState: bulk.status },
           );
         }
-        const stored = await deps.storage.get(file.key, {
-          expectedSha256: file.sha256,
-          ...(file.versionId ? { versionId: file.versionId } : {}),
-        });
-        response
-          .status(200)
-          .type(file.contentType)
-          .setHeader(
-            'Content-Disposition',
-            `attachment; filename*=UTF-8''${encodeURIComponent(file.fileName)}`,
-          )
-          .send(stored.body);
+        await sendStoredFile(response, deps.storage, file);
       },
     });
   }

@@ -18,11 +18,12 @@ import {
   type OutgoingMail,
 } from '../platform/mail.js';
 import { sha256Hex, type ObjectStorage } from '../platform/storage.js';
-import { notificationDeadline } from './clock.js';
+import { formatRomeLong, notificationDeadline } from './clock.js';
 import {
   breachCode,
-  documentPermissions,
+  checkNotificationType,
   findBreach,
+  lateWithoutReasons,
   presentBreach,
   recordNotification,
 } from './service.js';
@@ -83,7 +84,7 @@ async function noticeMail(
       'Spettabile Garante per la protezione dei dati personali,',
       '',
       `si trasmette in allegato, firmata digitalmente, la notifica ${type} della violazione dei dati personali ${code} ai sensi dell’art. 33 del Regolamento (UE) 2016/679.`,
-      `L’ente ne è venuto a conoscenza il ${breach.awareAt.toISOString()}; il termine di 72 ore scade il ${notificationDeadline(breach.awareAt).toISOString()}.`,
+      `L’ente ne è venuto a conoscenza il ${formatRomeLong(breach.awareAt)}; il termine di 72 ore scade il ${formatRomeLong(notificationDeadline(breach.awareAt))}.`,
       '',
       'Distinti saluti.',
       ente,
@@ -168,37 +169,19 @@ export function registerPecRoutes(
         storage,
       );
       // Checked before anything goes out: a PEC cannot be recalled.
-      const permission = documentPermissions(breach).notification;
-      if (!permission.allowed) {
-        throw HttpProblem.conflict(`Notifica non ammessa: ${permission.reason ?? ''}`, {
-          currentState: breach.status,
-        });
-      }
-      const first = breach.notifications[0];
-      if (type !== 'integrativa' && first) {
-        throw HttpProblem.conflict(
-          `La notifica ${first.type} è già stata inviata: le informazioni successive vanno in una notifica integrativa`,
-          { currentState: breach.status },
-        );
-      }
-      if (type === 'integrativa' && !first) {
-        throw HttpProblem.conflict(
-          'Una notifica integrativa rimanda alla prima (art. 33, par. 4, GDPR): inviare prima quella',
-          { currentState: breach.status },
-        );
-      }
+      checkNotificationType(breach, type);
       const now = new Date();
-      const late = now.getTime() > notificationDeadline(breach.awareAt).getTime();
-      if (type !== 'integrativa' && late && !body.delayReasons && !breach.delayReasons) {
-        throw new HttpProblem(422, 'Motivi del ritardo mancanti', 'Notifica oltre le 72 ore', {
-          invalidParams: [
-            {
-              name: 'body.delayReasons',
-              reason:
-                'notifica oltre le 72 ore: indicare i motivi del ritardo (art. 33, par. 1, GDPR)',
-            },
-          ],
-        });
+      if (
+        type !== 'integrativa' &&
+        lateWithoutReasons(breach, now, body.delayReasons ?? breach.delayReasons)
+      ) {
+        throw HttpProblem.unprocessable('Motivi del ritardo mancanti', [
+          {
+            name: 'body.delayReasons',
+            reason:
+              'notifica oltre le 72 ore: indicare i motivi del ritardo (art. 33, par. 1, GDPR)',
+          },
+        ]);
       }
       const sender = smtpSender({
         url: settings.smtpUrl,

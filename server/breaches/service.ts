@@ -658,12 +658,12 @@ export interface NotificationInput {
   delayReasons?: string | undefined;
 }
 
-function lateWithoutReasons(breach: BreachDocument, at: Date, delayReasons?: string | null) {
+export function lateWithoutReasons(breach: BreachDocument, at: Date, delayReasons?: string | null) {
   return at.getTime() > notificationDeadline(breach.awareAt).getTime() && !delayReasons;
 }
 
 /** Which kind of notice may go now: the first is preliminare or completa, the rest integrative. */
-function checkNotificationType(breach: BreachDocument, type: NotificationType) {
+export function checkNotificationType(breach: BreachDocument, type: NotificationType) {
   const permission = documentPermissions(breach).notification;
   if (!permission.allowed) throw illegalMove(breach, `Notifica non ammessa: ${permission.reason}`);
   const first = breach.notifications[0];

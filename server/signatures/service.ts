@@ -377,18 +377,7 @@ function versionAlreadyMade(document: DocumentRecord, request: RequestRecord, or
 async function advance(request: RequestRecord, order: number, versionNumber: number, actor: Actor) {
   const signedAt = new Date();
   const signers = request.signers.map((signer) => {
-    const plain = {
-      order: signer.order,
-      userId: signer.userId,
-      name: signer.name,
-      role: signer.role,
-      mode: signer.mode,
-      keyId: signer.keyId ?? null,
-      fieldName: signer.fieldName,
-      status: signer.status,
-      signedAt: signer.signedAt ?? null,
-      versionNumber: signer.versionNumber ?? null,
-    };
+    const plain = signer.toObject();
     if (signer.order === order) return { ...plain, status: 'signed', signedAt, versionNumber };
     if (signer.order === order + 1) return { ...plain, status: 'current' };
     return plain;

@@ -5,8 +5,7 @@ import { RegisterEntry } from '../../server/registers/model.js';
 import { listRegisterEntries, todayInRome } from '../../server/registers/service.js';
 import { runInTenant } from '../../server/platform/tenancy.js';
 import mongoose from 'mongoose';
-import { testEnvironment } from '../support/environment.js';
-import { call } from '../support/http.js';
+import { call, download } from '../support/http.js';
 import { docxText, firstMissingInOrder, pdfText } from '../support/readers.js';
 import {
   expectOk,
@@ -16,14 +15,6 @@ import {
   type AppointmentJson,
   type Problem,
 } from './support.js';
-
-async function download(path: string, token: string): Promise<Buffer> {
-  const response = await fetch(`${testEnvironment().service.url}${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(response.status).to.equal(200);
-  return Buffer.from(await response.arrayBuffer());
-}
 
 describe('appointments: lifecycle', () => {
   it('issues a designato: numbered decreto, read back in PDF and DOCX, state issued', async () => {

@@ -2,7 +2,6 @@
  * Helpers for the breach tests: an ente with the profile the notices print,
  * a complete breach record and the decision steps.
  */
-import { expect } from 'chai';
 import { expectOk, readyEnte, type Ente } from '../appointments/support.js';
 import { testEnvironment } from '../support/environment.js';
 import { call } from '../support/http.js';
@@ -119,13 +118,7 @@ export async function decide(
   );
 }
 
-export async function download(path: string, token: string): Promise<Buffer> {
-  const response = await fetch(`${testEnvironment().service.url}${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(response.status).to.equal(200);
-  return Buffer.from(await response.arrayBuffer());
-}
+export { download } from '../support/http.js';
 
 export async function upload(
   token: string,

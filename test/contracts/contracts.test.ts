@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { testEnvironment } from '../support/environment.js';
-import { call } from '../support/http.js';
+import { call, download } from '../support/http.js';
 import { docxText, firstMissingInOrder, normalise, pdfText } from '../support/readers.js';
 import { codiceFiscale, partitaIva } from '../support/registry.js';
 import { expectOk, readyEnte, type Ente, type Problem } from '../appointments/support.js';
@@ -21,14 +20,6 @@ interface ContractJson {
   registration: { registerKey: string; number: number; date: string } | null;
   processing: { dataTypes: string[]; dataSubjectCategories: string[] };
   measures: { area: string; description: string }[];
-}
-
-async function download(path: string, token: string): Promise<Buffer> {
-  const response = await fetch(`${testEnvironment().service.url}${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(response.status).to.equal(200);
-  return Buffer.from(await response.arrayBuffer());
 }
 
 const contractChecklist = JSON.parse(

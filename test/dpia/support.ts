@@ -2,7 +2,6 @@
  * Helpers for the DPIA tests: screening answers, an ente with a processing
  * activity, and the changes that complete a DPIA's first version.
  */
-import { expect } from 'chai';
 import {
   art35Letters,
   criterionCodes,
@@ -12,7 +11,6 @@ import {
   type GaranteTypeCode,
   type ScreeningAnswers,
 } from '../../server/dpia/screening.js';
-import { testEnvironment } from '../support/environment.js';
 
 type Answers = Record<string, { applies: boolean; reason?: string }>;
 
@@ -107,13 +105,7 @@ export interface DpiaJson {
   consultationDeadline?: { dueDate: string; daysLeft: number; extended: boolean };
 }
 
-export async function download(path: string, token: string): Promise<Buffer> {
-  const response = await fetch(`${testEnvironment().service.url}${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(response.status).to.equal(200);
-  return Buffer.from(await response.arrayBuffer());
-}
+export { download } from '../support/http.js';
 
 const risk = (
   event: string,

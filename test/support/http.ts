@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import { createOrganisationWithAdmin } from '../../server/access/service.js';
 import { testEnvironment } from './environment.js';
 
@@ -42,6 +43,15 @@ export async function call<T = Record<string, unknown>>(
     headers: response.headers,
     body: (contentType.includes('json') && text ? JSON.parse(text) : text) as T,
   };
+}
+
+/** Downloads a file the way a client would, expecting 200. */
+export async function download(path: string, token: string): Promise<Buffer> {
+  const response = await fetch(`${testEnvironment().service.url}${path}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(response.status, path).to.equal(200);
+  return Buffer.from(await response.arrayBuffer());
 }
 
 let counter = 0;

@@ -6,8 +6,7 @@
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { testEnvironment } from '../support/environment.js';
-import { call, newTenant } from '../support/http.js';
+import { call, newTenant, download } from '../support/http.js';
 import {
   docxText,
   firstMissingInOrder,
@@ -79,14 +78,6 @@ function change(data: Data, path: readonly string[], value?: unknown): Data {
   if (value === undefined) delete target[last];
   else target[last] = value;
   return data;
-}
-
-async function download(path: string, token: string): Promise<Buffer> {
-  const response = await fetch(`${testEnvironment().service.url}${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(response.status, path).to.equal(200);
-  return Buffer.from(await response.arrayBuffer());
 }
 
 interface ActCase {

@@ -10,8 +10,7 @@
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { testEnvironment } from '../support/environment.js';
-import { call, newTenant } from '../support/http.js';
+import { call, newTenant, download } from '../support/http.js';
 import { docxText, firstMissingInOrder, normalise, pdfText } from '../support/readers.js';
 
 type Data = Record<string, unknown>;
@@ -60,14 +59,6 @@ function record(value: unknown): Data {
     throw new Error('not an object');
   }
   return value as Data;
-}
-
-async function download(path: string, token: string): Promise<Buffer> {
-  const response = await fetch(`${testEnvironment().service.url}${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(response.status, path).to.equal(200);
-  return Buffer.from(await response.arrayBuffer());
 }
 
 async function refusedNames(token: string, template: string, data: Data): Promise<string[]> {

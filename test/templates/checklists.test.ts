@@ -12,8 +12,7 @@ import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { testEnvironment } from '../support/environment.js';
-import { call, newTenant } from '../support/http.js';
+import { call, newTenant, download } from '../support/http.js';
 import { docxText, normalise, pdfText } from '../support/readers.js';
 
 type Data = Record<string, unknown>;
@@ -202,14 +201,6 @@ addFormats.default(ajv);
 function isRequired(key: string, path: string): boolean {
   const validate = ajv.compile(schemaOf(key));
   return !validate(without(example(key), path));
-}
-
-async function download(path: string, token: string): Promise<Buffer> {
-  const response = await fetch(`${testEnvironment().service.url}${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(response.status, path).to.equal(200);
-  return Buffer.from(await response.arrayBuffer());
 }
 
 describe('completeness checklists of the templates', () => {

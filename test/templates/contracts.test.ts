@@ -10,8 +10,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { testEnvironment } from '../support/environment.js';
-import { call, newTenant } from '../support/http.js';
+import { call, newTenant, download } from '../support/http.js';
 import {
   docxText,
   firstMissingInOrder,
@@ -93,14 +92,6 @@ function requiredPaths(key: TemplateKey): string[] {
   return filledPaths(example(key))
     .filter((path) => !validate(change(example(key), path)))
     .map((path) => path.join('.'));
-}
-
-async function download(path: string, token: string): Promise<Buffer> {
-  const response = await fetch(`${testEnvironment().service.url}${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(response.status, path).to.equal(200);
-  return Buffer.from(await response.arrayBuffer());
 }
 
 interface ContractCase {

@@ -10,8 +10,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import JSZip from 'jszip';
 import { getDocument, OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import { testEnvironment } from '../support/environment.js';
-import { call, newTenant } from '../support/http.js';
+import { call, newTenant, download } from '../support/http.js';
 import {
   docxText,
   firstMissingInOrder,
@@ -71,14 +70,6 @@ function example<T = Data>(key: string): T {
   const first = schema.examples[0];
   if (!first) throw new Error(`${key}: schema without examples`);
   return structuredClone(first);
-}
-
-async function download(path: string, token: string): Promise<Buffer> {
-  const response = await fetch(`${testEnvironment().service.url}${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(response.status, path).to.equal(200);
-  return Buffer.from(await response.arrayBuffer());
 }
 
 async function generate(
